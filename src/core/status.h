@@ -1,0 +1,18 @@
+/* Internal error reporting: a thread-local message plus the status code. */
+#ifndef PTQ_CORE_STATUS_H
+#define PTQ_CORE_STATUS_H
+
+#include "ptq/ptq.h"
+
+/* Records a formatted message as the thread's last error and returns code. */
+ptq_status ptq__fail(ptq_status code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prepends "prefix: " to the current last-error message (adds context while
+ * an error travels up) and returns code. */
+ptq_status ptq__fail_context(ptq_status code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Shorthand for an allocation failure. */
+ptq_status ptq__oom(void);
+
+/* Overflow-checked size arithmetic: return 0 on overflow. */
+int ptq__mul_size(size_t a, size_t b, size_t *out);
+
+#endif

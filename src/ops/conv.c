@@ -1,0 +1,6 @@
+/* conv.c: reference kernels (stub — being written). */
+#include "ops/kernel.h"
+
+ptq_status ptq__kernel_conv(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }
+ptq_status ptq__kernel_conv_integer(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }
+ptq_status ptq__kernel_qlinear_conv(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }

@@ -1,0 +1,7 @@
+/* matmul.c: reference kernels (stub — being written). */
+#include "ops/kernel.h"
+
+ptq_status ptq__kernel_gemm(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }
+ptq_status ptq__kernel_matmul(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }
+ptq_status ptq__kernel_matmul_integer(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }
+ptq_status ptq__kernel_qlinear_matmul(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }

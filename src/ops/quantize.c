@@ -1,0 +1,5 @@
+/* quantize.c: reference kernels (stub — being written). */
+#include "ops/kernel.h"
+
+ptq_status ptq__kernel_quantize_linear(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }
+ptq_status ptq__kernel_dequantize_linear(ptq__kernel_ctx *ctx) { return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "not implemented yet"); }

@@ -1,0 +1,84 @@
+/* ptq: post-training INT8 quantization toolkit — command-line entry point. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"info", cmd_info, "describe a model: inputs, outputs, opset, operators, parameters, MACs"},
+    {"run", cmd_run, "run a model on .npy inputs and print the top-5 classes"},
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: ptq <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp, "\nRun 'ptq <command> --help' for the options of a command.\n");
+}
+
+int cli_fail(const char *context)
+{
+    fprintf(stderr, "ptq: %s%s%s\n", context ? context : "", context ? ": " : "", ptq_last_error());
+    return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "ptq %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nRun 'ptq %s --help' for usage.\n", cmd);
+    return 2;
+}
+
+int cli_parse_shape(const char *s, int64_t *dims)
+{
+    int rank = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v <= 0 || rank >= PTQ_MAX_DIMS) return -1;
+        dims[rank++] = v;
+        if (*end == 'x' || *end == 'X' || *end == ',') end++;
+        else if (*end) return -1;
+        p = end;
+    }
+    return rank > 0 ? rank : -1;
+}
+
+bool cli_parse_backend(const char *s, ptq_backend *out)
+{
+    if (strcmp(s, "ref") == 0) *out = PTQ_BACKEND_REF;
+    else if (strcmp(s, "dnnl") == 0) *out = PTQ_BACKEND_DNNL;
+    else return false;
+    return true;
+}
+
+const char *cli_option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0) return NULL;
+    if (argv[*i][n] == '=') return argv[*i] + n + 1;
+    if (argv[*i][n] != 0) return NULL;
+    if (*i + 1 >= argc) return NULL;
+    return argv[++*i];
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "ptq: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
