@@ -115,6 +115,13 @@ PTQ_API ptq_status ptq_model_input_info(const ptq_model *model, int index, ptq_v
 PTQ_API ptq_status ptq_model_output_info(const ptq_model *model, int index, ptq_value_info *info_out);
 /* Opset of the default ONNX domain. */
 PTQ_API int64_t ptq_model_opset(const ptq_model *model);
+/* Producer recorded in the file ("pytorch"), or "" if none. Owned by the model. */
+PTQ_API const char *ptq_model_producer(const ptq_model *model);
+/* Nodes of the model as loaded (before any folding), in topological order.
+ * The strings are owned by the model. */
+PTQ_API int ptq_model_node_count(const ptq_model *model);
+PTQ_API const char *ptq_model_node_op_type(const ptq_model *model, int index);
+PTQ_API const char *ptq_model_node_name(const ptq_model *model, int index);
 
 /* ---- sessions ---------------------------------------------------------- */
 

@@ -60,3 +60,20 @@ ptq_status ptq_model_output_info(const ptq_model *model, int index, ptq_value_in
     fill_info(&model->graph->values[model->graph->outputs[index]], info_out);
     return PTQ_STATUS_OK;
 }
+
+const char *ptq_model_producer(const ptq_model *model)
+{
+    return model->graph->producer_name ? model->graph->producer_name : "";
+}
+
+int ptq_model_node_count(const ptq_model *model) { return model->graph->n_nodes; }
+
+const char *ptq_model_node_op_type(const ptq_model *model, int index)
+{
+    return index >= 0 && index < model->graph->n_nodes ? model->graph->nodes[index].op_type : NULL;
+}
+
+const char *ptq_model_node_name(const ptq_model *model, int index)
+{
+    return index >= 0 && index < model->graph->n_nodes ? model->graph->nodes[index].name : NULL;
+}
