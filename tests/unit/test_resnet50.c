@@ -1,0 +1,92 @@
+/* The real torchvision ResNet-50 (../shared/models/resnet50-fashion/model.onnx)
+ * runs at 64x64 and 224x224 and its logits match PyTorch's, saved as fixtures
+ * by scripts/make_resnet50_fixtures.py. Tolerance: max |ptq - torch| at most
+ * 1e-4 of the largest |logit| of the batch (relative error of the output). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ptq/ptq.h"
+
+#define MODEL PTQ_SHARED_DIR "/models/resnet50-fashion/model.onnx"
+#define FIX PTQ_SOURCE_DIR "/tests/fixtures/resnet50/"
+
+static void check_against_torch(const char *input_npy, const char *logits_npy, ptq_backend backend)
+{
+    ptq_model *m = NULL;
+    ptq_tensor *x = NULL, *want = NULL, *y = NULL;
+    ptq_session *s = NULL;
+    assert_int_equal(ptq_model_load(MODEL, &m), PTQ_STATUS_OK);
+    assert_int_equal(ptq_tensor_load_npy(input_npy, &x), PTQ_STATUS_OK);
+    assert_int_equal(ptq_tensor_load_npy(logits_npy, &want), PTQ_STATUS_OK);
+    ptq_input_shape shape = {.name = NULL, .rank = x->rank};
+    memcpy(shape.dims, x->dims, sizeof shape.dims);
+    ptq_session_params p = ptq_session_params_default();
+    p.backend = backend;
+    p.n_input_shapes = 1;
+    p.input_shapes = &shape;
+    ptq_status st = ptq_session_create(m, &p, &s);
+    if (st) fprintf(stderr, "session: %s\n", ptq_last_error());
+    assert_int_equal(st, PTQ_STATUS_OK);
+    st = ptq_session_run(s, 1, (const ptq_tensor *const *)&x, 1, &y);
+    if (st) fprintf(stderr, "run: %s\n", ptq_last_error());
+    assert_int_equal(st, PTQ_STATUS_OK);
+    assert_int_equal(y->rank, 2);
+    assert_int_equal(y->dims[0], want->dims[0]);
+    assert_int_equal(y->dims[1], 10);
+    int64_t n = ptq_tensor_numel(want);
+    double max_ref = 0, max_diff = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double w = ((float *)want->data)[i], g = ((float *)y->data)[i];
+        max_ref = fmax(max_ref, fabs(w));
+        max_diff = fmax(max_diff, fabs(w - g));
+    }
+    printf("%s (%s): max |diff| %.3g, max |logit| %.3g, relative %.3g\n", input_npy,
+           backend == PTQ_BACKEND_REF ? "ref" : "default", max_diff, max_ref, max_diff / max_ref);
+    assert_true(max_diff <= 1e-4 * max_ref);
+    ptq_tensor_destroy(x);
+    ptq_tensor_destroy(want);
+    ptq_tensor_destroy(y);
+    ptq_session_destroy(s);
+    ptq_model_destroy(m);
+}
+
+static void test_ref_64(void **state)
+{
+    (void)state;
+    check_against_torch(FIX "input_64.npy", FIX "logits_64.npy", PTQ_BACKEND_REF);
+}
+
+static void test_ref_224(void **state)
+{
+    (void)state;
+    check_against_torch(FIX "input_224.npy", FIX "logits_224.npy", PTQ_BACKEND_REF);
+}
+
+static void test_default_backend_64(void **state)
+{
+    (void)state;
+    check_against_torch(FIX "input_64.npy", FIX "logits_64.npy", PTQ_BACKEND_DEFAULT);
+}
+
+static void test_default_backend_224(void **state)
+{
+    (void)state;
+    check_against_torch(FIX "input_224.npy", FIX "logits_224.npy", PTQ_BACKEND_DEFAULT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ref_64),
+        cmocka_unit_test(test_ref_224),
+        cmocka_unit_test(test_default_backend_64),
+        cmocka_unit_test(test_default_backend_224),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
