@@ -25,8 +25,8 @@ ptq_status ptq__graph_bind_inputs(ptq__graph *g, int n_shapes, const ptq_input_s
             if (v->rank >= 0 && v->dims[d] >= 0 && v->dims[d] != sh->dims[d])
                 return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "input '%s' dimension %d is fixed to %lld, cannot bind %lld",
                                  v->name, d, (long long)v->dims[d], (long long)sh->dims[d]);
-            if (sh->dims[d] <= 0)
-                return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "input '%s' dimension %d must be positive", v->name, d);
+            if (sh->dims[d] < 0)
+                return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "input '%s' dimension %d must not be negative", v->name, d);
         }
         v->rank = sh->rank;
         for (int d = 0; d < sh->rank; d++) v->dims[d] = sh->dims[d];

@@ -132,6 +132,7 @@ static int run_test(const char *dir, const char *name, ptq_backend backend, char
         ptq_tensor *in[MAX_IO] = {0}, *want[MAX_IO] = {0}, *got[MAX_IO] = {0};
         ptq_input_shape shapes[MAX_IO];
         ptq_session *s = NULL;
+        ptq_model *own = NULL;
         if (n_in > MAX_IO || n_out > MAX_IO) {
             snprintf(why, n, "too many inputs/outputs");
             result = 0;
@@ -159,12 +160,46 @@ static int run_test(const char *dir, const char *name, ptq_backend backend, char
                 goto next;
             }
         }
+        /* ptq binds shape-like inputs (int64: Reshape shapes, axes, pads) at
+         * session creation, like initializers: on a fresh copy of the model,
+         * such inputs become constants and leave the input list. */
+        ptq_model *rm = m;
+        const ptq_tensor *run_in[MAX_IO];
+        int n_run = 0;
+        for (int i = 0; i < n_in; i++)
+            if (in[i]->dtype == PTQ_DTYPE_INT64 && !own) {
+                snprintf(path, sizeof path, "%s/%s/model.onnx", dir, name);
+                if (ptq_model_load(path, &own)) {
+                    snprintf(why, n, "reload: %s", ptq_last_error());
+                    result = 0;
+                    goto next;
+                }
+            }
+        if (own) {
+            ptq__graph *g = own->graph;
+            int k = 0;
+            for (int i = 0; i < n_in; i++) {
+                if (in[i]->dtype == PTQ_DTYPE_INT64) {
+                    g->values[g->inputs[i]].data = in[i];
+                    in[i] = NULL;
+                } else {
+                    g->inputs[k++] = g->inputs[i];
+                }
+            }
+            g->n_inputs = k;
+            rm = own;
+        }
+        for (int i = 0; i < n_in; i++)
+            if (in[i]) {
+                shapes[n_run] = shapes[i];
+                run_in[n_run++] = in[i];
+            }
         ptq_session_params params = ptq_session_params_default();
         params.backend = backend;
         params.threads = 1;
-        params.n_input_shapes = n_in;
+        params.n_input_shapes = n_run;
         params.input_shapes = shapes;
-        if (ptq_session_create(m, &params, &s) || ptq_session_run(s, n_in, (const ptq_tensor *const *)in, n_out, got)) {
+        if (ptq_session_create(rm, &params, &s) || ptq_session_run(s, n_run, run_in, n_out, got)) {
             snprintf(why, n, "%s", ptq_last_error());
             result = 0;
             goto next;
@@ -178,6 +213,7 @@ static int run_test(const char *dir, const char *name, ptq_backend backend, char
         }
     next:
         ptq_session_destroy(s);
+        ptq_model_destroy(own);
         for (int i = 0; i < MAX_IO; i++) {
             ptq_tensor_destroy(in[i]);
             ptq_tensor_destroy(want[i]);
