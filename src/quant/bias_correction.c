@@ -1,0 +1,263 @@
+/* Bias correction: POT's FastBiasCorrection and BiasCorrection.
+ *
+ * FastBiasCorrection (POT fast_bias_correction/algorithm.py), per layer with
+ * quantized weights and a constant float bias b:
+ *   mu_in[k]  = mean over the calibration samples of the per-channel mean
+ *               (over N, H, W) of the layer's FP32 input
+ *   mu_out[c] = the same for the layer's FP32 output (bias included)
+ *   X         = a constant tensor of the input's per-sample shape whose
+ *               channel k is FQ(mu_in[k]) (the input's activation quantizer)
+ *   q[c]      = per-channel mean of op(X, DQ(Q(W))) without bias
+ *   b_new     = mu_out - q
+ * applied only when no b[c] is 0 and max_c |(b_new[c] - b[c]) / b[c]| < 2
+ * (POT's threshold); otherwise the layer keeps its bias.
+ *
+ * BiasCorrection (POT bias_correction/algorithm.py): n = max(0.2 * N, 1)
+ * images run through the model with quantized weights and FP32 activations
+ * (activation quantizers removed). Layers are corrected in topological
+ * order, each on the outputs of the already-corrected layers before it:
+ *   q[c]  = per-channel mean of the layer output over the n images
+ *   shift = mu_out - q,   b <- b + shift   when max |shift / b| < 1000.
+ * POT reruns a sub-graph per layer on stored inputs; here the n images run
+ * once, as one batch, on the reference executor and the shift is added to
+ * the layer's output tensor as soon as it is produced, so every later layer
+ * sees corrected inputs: the same result in one pass (memory: the n images'
+ * activations of the live tensors). */
+#include "quant/quant_internal.h"
+#include "api/internal.h"
+#include "core/status.h"
+#include "ops/kernel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const ptq__node *find_node(const ptq__graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i].dead && strcmp(g->nodes[i].name, name) == 0) return &g->nodes[i];
+    return NULL;
+}
+
+static void qrange(ptq_dtype dt, int32_t *qmin, int32_t *qmax)
+{
+    if (dt == PTQ_DTYPE_INT8) {
+        *qmin = -128;
+        *qmax = 127;
+    } else {
+        *qmin = 0;
+        *qmax = 255;
+    }
+}
+
+/* Per-channel (axis 1) mean of a tensor over all other axes. */
+static void channel_means(const ptq_tensor *t, double *out, int C)
+{
+    int64_t n = t->dims[0], inner = 1;
+    for (int d = 2; d < t->rank; d++) inner *= t->dims[d];
+    const float *x = t->data;
+    for (int c = 0; c < C; c++) out[c] = 0;
+    for (int64_t s = 0; s < n; s++)
+        for (int c = 0; c < C; c++) {
+            const float *p = x + (s * C + c) * inner;
+            double sum = 0;
+            for (int64_t i = 0; i < inner; i++) sum += p[i];
+            out[c] += sum;
+        }
+    for (int c = 0; c < C; c++) out[c] /= (double)(n * inner);
+}
+
+static ptq_status dequantized_weight(const ptq__graph *g, const ptq__qlayer *l, ptq_tensor **out)
+{
+    int v = ptq__graph_find_value(g, l->weight);
+    const ptq_tensor *w = g->values[v].data;
+    ptq_status st = ptq_tensor_create(PTQ_DTYPE_FLOAT32, w->rank, w->dims, out);
+    if (st) return st;
+    int64_t numel = ptq_tensor_numel(w), inner = 1;
+    for (int d = l->axis + 1; d < w->rank; d++) inner *= w->dims[d];
+    float *y = (*out)->data;
+    for (int64_t i = 0; i < numel; i++) {
+        int64_t c = l->per_tensor ? 0 : (i / inner) % l->channels;
+        y[i] = (float)l->w_q[i] * l->w_scale[c];
+    }
+    return PTQ_STATUS_OK;
+}
+
+ptq_status ptq__fast_bias_correction(ptq__graph *g, ptq__qplan *plan, ptq__stats *stats)
+{
+    ptq_status st = PTQ_STATUS_OK;
+    for (int i = 0; i < plan->n_layers && !st; i++) {
+        ptq__qlayer *l = &plan->layers[i];
+        if (!l->bias) continue;
+        ptq__tstats *si = ptq__stats_find(stats, l->input), *so = ptq__stats_find(stats, l->output);
+        int p = ptq__qplan_find_point(plan, l->input);
+        const ptq__node *node = find_node(g, l->node_name);
+        int bv = ptq__graph_find_value(g, l->bias);
+        if (!si || !so || !si->ch_sum || !so->ch_sum || p < 0 || !node || bv < 0 || si->samples == 0) continue;
+        ptq_tensor *b = g->values[bv].data;
+        if (ptq_tensor_numel(b) != so->channels) continue;
+        const ptq__qparams *qp = &plan->points[p].q;
+        for (int hops = 0; plan->points[p].share >= 0 && hops < plan->n_points; hops++) {
+            p = plan->points[p].share;
+            qp = &plan->points[p].q;
+        }
+        int32_t qmin, qmax;
+        qrange(qp->dtype, &qmin, &qmax);
+        ptq_tensor *x = NULL, *w = NULL, *outs[1] = {NULL};
+        double *q = calloc((size_t)so->channels, sizeof(double));
+        if (!q) return ptq__oom();
+        st = ptq_tensor_create(PTQ_DTYPE_FLOAT32, si->rank, si->dims, &x);
+        if (!st) st = dequantized_weight(g, l, &w);
+        if (!st) {
+            int64_t inner = ptq_tensor_numel(x) / si->channels;
+            float *xd = x->data;
+            for (int k = 0; k < si->channels; k++) {
+                float m = ptq__fake_quant((float)(si->ch_sum[k] / (double)si->samples), qp->scale, qp->zero_point, qmin, qmax);
+                for (int64_t j = 0; j < inner; j++) xd[k * inner + j] = m;
+            }
+            const ptq_tensor *ins[2] = {x, w};
+            ptq__kernel_ctx ctx = {.node = node, .opset = node->opset, .n_in = 2, .in = ins, .n_out = 1, .out = outs,
+                                   .shape_only = false};
+            st = ptq__op_kernel(node->op)(&ctx);
+        }
+        if (!st && outs[0] && outs[0]->rank >= 2 && outs[0]->dims[1] == so->channels) {
+            channel_means(outs[0], q, so->channels);
+            float *bd = b->data;
+            bool zero = false;
+            double worst = 0;
+            for (int c = 0; c < so->channels; c++) {
+                double bn = so->ch_sum[c] / (double)so->samples - q[c];
+                if (bd[c] == 0) zero = true;
+                else worst = fmax(worst, fabs((bn - bd[c]) / bd[c]));
+            }
+            l->bias_shift_max = worst;
+            if (!zero && worst < 2.0) {
+                for (int c = 0; c < so->channels; c++) bd[c] = (float)(so->ch_sum[c] / (double)so->samples - q[c]);
+                l->bias_corrected = 1;
+            } else {
+                l->bias_corrected = -1;
+            }
+        }
+        free(q);
+        ptq_tensor_destroy(x);
+        ptq_tensor_destroy(w);
+        ptq_tensor_destroy(outs[0]);
+    }
+    return st;
+}
+
+/* ---- full BiasCorrection ------------------------------------------------ */
+
+typedef struct bc_ctx {
+    ptq__graph *g;          /* work graph: biases updated here */
+    ptq__qplan *plan;
+    ptq__stats *stats;
+    const ptq__graph *sg;   /* session graph: value indices of the observer */
+    int *layer_of_value;    /* sg value -> layer, or -1 */
+    const ptq__calib *c;
+    int done;
+} bc_ctx;
+
+static ptq_status bc_observe(void *user, int v, const ptq_tensor *t)
+{
+    bc_ctx *bc = user;
+    int li = bc->layer_of_value[v];
+    if (li < 0) return PTQ_STATUS_OK;
+    ptq__qlayer *l = &bc->plan->layers[li];
+    ptq__tstats *so = ptq__stats_find(bc->stats, l->output);
+    int bv = ptq__graph_find_value(bc->g, l->bias);
+    if (!so || !so->ch_sum || bv < 0 || t->dtype != PTQ_DTYPE_FLOAT32 || t->rank < 2 || t->dims[1] != so->channels)
+        return PTQ_STATUS_OK;
+    ptq_tensor *b = bc->g->values[bv].data;
+    if (ptq_tensor_numel(b) != so->channels) return PTQ_STATUS_OK;
+    int C = so->channels;
+    double *q = calloc((size_t)C, sizeof(double));
+    if (!q) return ptq__oom();
+    channel_means(t, q, C);
+    float *bd = b->data;
+    double worst = 0;
+    bool zero = false;
+    for (int c = 0; c < C; c++) {
+        q[c] = so->ch_sum[c] / (double)so->samples - q[c]; /* shift */
+        if (bd[c] == 0) zero = true;
+        else worst = fmax(worst, fabs(q[c] / bd[c]));
+    }
+    l->bias_shift_max = worst;
+    if (!zero && worst < 1000.0) {
+        /* The executor's output buffer: later layers read the corrected value. */
+        float *y = (float *)t->data;
+        int64_t n = t->dims[0], inner = ptq_tensor_numel(t) / (n * C);
+        for (int64_t s = 0; s < n; s++)
+            for (int c = 0; c < C; c++)
+                for (int64_t i = 0; i < inner; i++) y[(s * C + c) * inner + i] += (float)q[c];
+        for (int c = 0; c < C; c++) bd[c] += (float)q[c];
+        l->bias_corrected = 1;
+    } else {
+        l->bias_corrected = -1;
+    }
+    free(q);
+    bc->done++;
+    if (bc->c->progress) bc->c->progress(bc->c->progress_user, "bias correction", bc->done, bc->plan->n_layers);
+    return PTQ_STATUS_OK;
+}
+
+ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qplan *plan, ptq__stats *stats,
+                                     int n_ignored, char *const *ignored)
+{
+    int64_t n_bc = (int64_t)(0.2 * (double)c->count);
+    if (n_bc < 1) n_bc = 1;
+    ptq_model *m = calloc(1, sizeof *m);
+    if (!m) return ptq__oom();
+    ptq_status st = ptq__qdq_build(g, plan, false, n_ignored, ignored, &m->graph);
+    ptq_session *s = NULL;
+    ptq_loader *loader = NULL;
+    ptq_tensor *batch = NULL, **outs = NULL;
+    bc_ctx bc = {.g = g, .plan = plan, .stats = stats, .c = c};
+    if (st) goto done;
+    ptq_input_shape shape;
+    memset(&shape, 0, sizeof shape);
+    shape.rank = 4;
+    shape.dims[0] = n_bc;
+    bool nhwc = c->pp->layout == PTQ_LAYOUT_NHWC;
+    shape.dims[1] = nhwc ? c->pp->model_h : c->pp->channels;
+    shape.dims[2] = nhwc ? c->pp->model_w : c->pp->model_h;
+    shape.dims[3] = nhwc ? c->pp->channels : c->pp->model_w;
+    ptq_session_params sp = ptq_session_params_default();
+    sp.backend = PTQ_BACKEND_REF; /* the observer hook is the reference executor's */
+    sp.threads = c->threads;
+    sp.n_input_shapes = 1;
+    sp.input_shapes = &shape;
+    if ((st = ptq_session_create(m, &sp, &s))) goto done;
+    bc.sg = s->graph;
+    bc.layer_of_value = malloc(sizeof(int) * (size_t)(s->graph->n_values + 1));
+    outs = calloc((size_t)s->graph->n_outputs + 1, sizeof *outs);
+    if (!bc.layer_of_value || !outs) {
+        st = ptq__oom();
+        goto done;
+    }
+    for (int v = 0; v < s->graph->n_values; v++) bc.layer_of_value[v] = -1;
+    for (int i = 0; i < plan->n_layers; i++) {
+        if (!plan->layers[i].bias) continue;
+        int v = ptq__graph_find_value(s->graph, plan->layers[i].output);
+        if (v >= 0) bc.layer_of_value[v] = i;
+    }
+    if ((st = ptq_loader_create(c->ds, c->indices, n_bc, c->pp, (int)n_bc, c->loader_threads, 0, &loader))) goto done;
+    int n = 0;
+    if ((st = ptq_loader_next(loader, &batch, NULL, &n))) goto done;
+    if (!batch || n != n_bc) {
+        st = ptq__fail(PTQ_STATUS_INVALID_STATE, "bias correction: expected one batch of %lld images", (long long)n_bc);
+        goto done;
+    }
+    const ptq_tensor *in[1] = {batch};
+    st = ptq__ref_plan_run(s->ref, in, outs, bc_observe, &bc);
+    for (int i = 0; i < s->graph->n_outputs; i++) ptq_tensor_destroy(outs[i]);
+done:
+    free(outs);
+    free(bc.layer_of_value);
+    ptq_tensor_destroy(batch);
+    ptq_loader_destroy(loader);
+    ptq_session_destroy(s);
+    ptq_model_destroy(m);
+    if (st) return ptq__fail_context(st, "bias correction");
+    return PTQ_STATUS_OK;
+}
