@@ -147,6 +147,8 @@ ptq_status ptq__kernel_pool(ptq__kernel_ctx *ctx)
     int64_t include_pad = ptq__node_attr_int(ctx->node, "count_include_pad", 0);
     if (storage_order != 0 && storage_order != 1)
         return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "storage_order is %lld, must be 0 or 1", (long long)storage_order);
+    if (!is_max && ctx->n_out > 1)
+        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "AveragePool has one output, node has %d", ctx->n_out);
     pool_geom g;
     if ((st = pool_geom_init(ctx, X, is_max, &g))) return st;
     int64_t ydims[PTQ_MAX_DIMS];
@@ -156,8 +158,6 @@ ptq_status ptq__kernel_pool(ptq__kernel_ctx *ctx)
     ptq_tensor *Y, *I = NULL;
     if ((st = ptq__kernel_output(ctx, 0, X->dtype, X->rank, ydims, &Y))) return st;
     if (is_max && (st = ptq__kernel_output(ctx, 1, PTQ_DTYPE_INT64, X->rank, ydims, &I))) return st;
-    if (!is_max && ctx->n_out > 1)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "AveragePool has one output, node has %d", ctx->n_out);
     if (ctx->shape_only || !Y) return PTQ_STATUS_OK;
 
     /* Kernel tap coordinates, tap-major. */

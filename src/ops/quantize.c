@@ -31,7 +31,7 @@ static ptq_status qaxis_init(const ptq__kernel_ctx *ctx, const ptq_tensor *X, co
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "scale has dtype %s, only float32 is supported",
                                 ptq_dtype_name(scale->dtype));
     int64_t n = ptq_tensor_numel(scale);
-    if (zp && (zp->rank != scale->rank || ptq_tensor_numel(zp) != n))
+    if (zp && (ptq_tensor_numel(zp) != n || (n > 1 && zp->rank != scale->rank)))
         return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "zero point (rank %d, %lld elements) and scale (rank %d, %lld "
                                 "elements) differ in shape", zp->rank, (long long)ptq_tensor_numel(zp), scale->rank, (long long)n);
     if (n == 1 && scale->rank <= 1) return PTQ_STATUS_OK; /* per tensor */
