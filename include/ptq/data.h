@@ -57,7 +57,8 @@ PTQ_API ptq_dataset_params ptq_dataset_params_default(void);
  * images are reported when loaded). Errors: INVALID_ARGUMENT (bad params),
  * IO (unreadable list/folder), BAD_FORMAT ("file:line: message" for a
  * malformed line, a negative or non-integer label, or a label not covered by
- * the labels file). The params strings are copied. */
+ * the labels file; also a dataset without samples). The params strings are
+ * not kept: the dataset owns all its strings. Thread-safe (no shared state). */
 PTQ_API ptq_status ptq_dataset_open(const ptq_dataset_params *params, ptq_dataset **dataset_out);
 PTQ_API void ptq_dataset_destroy(ptq_dataset *ds);
 
@@ -210,8 +211,9 @@ typedef struct ptq_preprocess {
  * bilinear, RGB, scale 1, mean 0, std 1, NCHW. */
 PTQ_API ptq_preprocess ptq_preprocess_default(void);
 
-/* Fills *out with a named preset for a model_h x model_w input (s = round(H *
- * 256 / 224) with half to even, e.g. 256 for 224):
+/* Fills *out with a named preset for a model_h x model_w input, where
+ * s = round(max(H, W) * 256 / 224) (half to even; 256 for 224, 342 for 299;
+ * the longer model side so that the HxW crop always fits a square image):
  *   torchvision: RGB, resize shorter side to s (Pillow bilinear, truncating
  *                long side), center crop HxW (half-even offset), scale 1/255,
  *                mean 0.485,0.456,0.406, std 0.229,0.224,0.225, EXIF ignored
@@ -239,8 +241,10 @@ PTQ_API ptq_status ptq_preprocess_preset(const char *name, int model_h, int mode
  *   --bgr  --rgb           output channel order
  *   --layout nchw|nhwc
  *   --interp opencv|pillow
- *   --preset NAME          replaces the whole recipe, scaled to the current
- *                          pp->model_h x pp->model_w (apply it first)
+ *   --preset NAME          replaces the whole recipe (except model_h,
+ *                          model_w and channels, which the model decides),
+ *                          scaled to pp->model_h x pp->model_w: apply it
+ *                          first, then the overriding options
  * Errors: INVALID_ARGUMENT with a readable message; *pp is unchanged then. */
 PTQ_API ptq_status ptq_preprocess_parse_option(ptq_preprocess *pp, const char *option, const char *value);
 /* 1 when `option` (with or without "--") is one of the above, and then
