@@ -1,0 +1,1233 @@
+/* oneDNN backend, node groups: which patterns of the graph run as one oneDNN
+ * primitive (match), and how that primitive is built (emit). Every node not
+ * claimed here runs on its reference kernel (dnnl_plan.c).
+ *
+ * FP32: Conv [+BatchNormalization folded into a private copy of the weights]
+ * [+Relu/LeakyRelu/Clip/Sigmoid/HardSwish post-ops] [+Add as a sum post-op,
+ * computed in place into the other operand when it is dead afterwards]
+ * [+more activations]; Max/Average/Global pooling; Gemm and MatMul as matmul;
+ * standalone activations, same-shape or broadcast binary ops, Softmax;
+ * Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout as views.
+ *
+ * INT8 (the QDQ form written by ONNX Runtime and NNCF):
+ *   DQ(x u8/s8) -> Conv(DQ(w s8 per-channel), DQ(b s32)) -> [Relu] -> Q
+ *     becomes one int8 convolution: src zero point, output scales
+ *     x_scale * w_scale[c] / y_scale (mask 2), s32 bias, dst zero point;
+ *   ... -> Q -> DQ -> Add(DQ(r)) -> [Relu] -> Q folds the residual Add in as a
+ *     sum post-op (scale r_scale / y_scale, zero point r_zp);
+ *   DQ -> MaxPool -> Q (same quantization) pools the integers;
+ *   DQ -> Gemm(DQ w, DQ b) -> [Relu] -> Q becomes an int8 matmul.
+ * The arithmetic follows src/ops/requant.h: an exact int32 accumulator, one
+ * float multiplier, round half to even, saturation. */
+#include "backend/dnnl/dnnl_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include "ops/requant.h"
+#include <string.h>
+
+/* ---- graph helpers ------------------------------------------------------ */
+
+static bool is_constish(ptq__dnnl_plan *p, int v)
+{
+    const ptq__graph *g = p->g;
+    if (v < 0) return true;
+    if (g->values[v].data || p->folded[v]) return true;
+    int pn = g->values[v].producer;
+    if (pn < 0 || g->nodes[pn].dead || g->nodes[pn].op != PTQ__OP_DEQUANTIZE_LINEAR) return false;
+    const ptq__node *n = &g->nodes[pn];
+    for (int j = 0; j < n->n_inputs; j++)
+        if (n->inputs[j] >= 0 && !g->values[n->inputs[j]].data) return false;
+    return true;
+}
+
+static int in_value(const ptq__node *n, int j) { return j < n->n_inputs ? n->inputs[j] : -1; }
+
+static bool is_graph_input(const ptq__graph *g, int v)
+{
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == v) return true;
+    return false;
+}
+
+static const ptq__value *val(ptq__dnnl_plan *p, int v) { return &p->g->values[v]; }
+
+static bool same_dims(const ptq__value *a, const ptq__value *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int d = 0; d < a->rank; d++)
+        if (a->dims[d] != b->dims[d]) return false;
+    return true;
+}
+
+/* Quantization parameters of a QuantizeLinear/DequantizeLinear node. */
+typedef struct qparams {
+    int q;                 /* the quantized value (DQ input / Q output) */
+    int f;                 /* the float value (DQ output / Q input) */
+    ptq_dtype dt;
+    const ptq_tensor *scale;
+    const ptq_tensor *zp;  /* NULL: zero */
+    int axis;
+} qparams;
+
+static bool node_qparams(const ptq__graph *g, const ptq__node *n, qparams *q)
+{
+    if (n->dead || (n->op != PTQ__OP_QUANTIZE_LINEAR && n->op != PTQ__OP_DEQUANTIZE_LINEAR)) return false;
+    if (n->n_inputs < 2 || n->n_outputs != 1 || n->inputs[1] < 0) return false;
+    bool dq = n->op == PTQ__OP_DEQUANTIZE_LINEAR;
+    q->q = dq ? n->inputs[0] : n->outputs[0];
+    q->f = dq ? n->outputs[0] : n->inputs[0];
+    q->dt = g->values[q->q].dtype;
+    q->scale = g->values[n->inputs[1]].data;
+    q->zp = n->n_inputs > 2 && n->inputs[2] >= 0 ? g->values[n->inputs[2]].data : NULL;
+    if (n->n_inputs > 2 && n->inputs[2] >= 0 && !q->zp) return false;
+    q->axis = (int)ptq__node_attr_int(n, "axis", 1);
+    if (!q->scale || q->scale->dtype != PTQ_DTYPE_FLOAT32) return false;
+    if (q->zp && q->zp->dtype != q->dt) return false;
+    return true;
+}
+
+/* DQ producing v. */
+static bool dq_of(ptq__dnnl_plan *p, int v, qparams *q)
+{
+    if (v < 0) return false;
+    int pn = p->g->values[v].producer;
+    return pn >= 0 && p->g->nodes[pn].op == PTQ__OP_DEQUANTIZE_LINEAR && node_qparams(p->g, &p->g->nodes[pn], q);
+}
+
+static bool qp_scalar(const qparams *q, float *scale, int32_t *zp)
+{
+    if (ptq_tensor_numel(q->scale) != 1 || (q->zp && ptq_tensor_numel(q->zp) != 1)) return false;
+    if (q->dt != PTQ_DTYPE_UINT8 && q->dt != PTQ_DTYPE_INT8) return false;
+    *scale = ((const float *)q->scale->data)[0];
+    *zp = q->zp ? (int32_t)ptq__tensor_get_int(q->zp, 0) : 0;
+    return *scale > 0 && isfinite(*scale);
+}
+
+/* An activation DQ: non-constant u8/s8 with a scalar scale and zero point. */
+static bool act_dq(ptq__dnnl_plan *p, int v, qparams *q, float *scale, int32_t *zp)
+{
+    return dq_of(p, v, q) && !is_constish(p, q->q) && qp_scalar(q, scale, zp);
+}
+
+/* Activation node that oneDNN can apply as an eltwise (post-op). */
+static bool eltwise_of(ptq__dnnl_plan *p, const ptq__node *n, ptq__dnnl_post *e)
+{
+    e->alpha = e->beta = 0;
+    switch (n->op) {
+    case PTQ__OP_RELU: e->alg = dnnl_eltwise_relu; return true;
+    case PTQ__OP_LEAKY_RELU:
+        e->alg = dnnl_eltwise_relu;
+        e->alpha = ptq__node_attr_float(n, "alpha", 0.01f);
+        return true;
+    case PTQ__OP_SIGMOID: e->alg = dnnl_eltwise_logistic; return true;
+    case PTQ__OP_HARD_SWISH: e->alg = dnnl_eltwise_hardswish; return true;
+    case PTQ__OP_CLIP: {
+        float lo = -INFINITY, hi = INFINITY;
+        if (n->opset < 11) {
+            lo = ptq__node_attr_float(n, "min", -INFINITY);
+            hi = ptq__node_attr_float(n, "max", INFINITY);
+        } else {
+            for (int j = 1; j <= 2; j++) {
+                int v = in_value(n, j);
+                if (v < 0) continue;
+                const ptq_tensor *c = p->g->values[v].data;
+                if (!c || c->dtype != PTQ_DTYPE_FLOAT32 || ptq_tensor_numel(c) != 1) return false;
+                if (j == 1) lo = ((const float *)c->data)[0];
+                else hi = ((const float *)c->data)[0];
+            }
+        }
+        if (!(lo <= hi)) return false;
+        e->alg = dnnl_eltwise_clip_v2;
+        e->alpha = isinf(lo) ? -3.4e38f : lo;
+        e->beta = isinf(hi) ? 3.4e38f : hi;
+        return true;
+    }
+    default: return false;
+    }
+}
+
+/* ---- geometry of convolution and pooling -------------------------------- */
+
+typedef struct geom {
+    int sp;                   /* spatial dims */
+    int64_t groups;
+    dnnl_dims_t kernel, strides, dil, pl, pr; /* dil: oneDNN's (d - 1) */
+    bool extra_pad_r;         /* padding_r grew beyond the ONNX pads (ceil_mode) */
+} geom;
+
+/* kernel from k (NULL: from kernel_shape), output dims from y. */
+static bool geom_of(const ptq__node *n, const ptq__value *x, const ptq__value *y, const int64_t *k, geom *gm)
+{
+    int sp = x->rank - 2;
+    if (sp < 1 || sp > 3 || y->rank != x->rank) return false;
+    gm->sp = sp;
+    gm->groups = ptq__node_attr_int(n, "group", 1);
+    gm->extra_pad_r = false;
+    const int64_t *ks = NULL, *st = NULL, *dl = NULL, *pd = NULL;
+    int nks = ptq__node_attr_ints(n, "kernel_shape", &ks);
+    int nst = ptq__node_attr_ints(n, "strides", &st);
+    int ndl = ptq__node_attr_ints(n, "dilations", &dl);
+    int npd = ptq__node_attr_ints(n, "pads", &pd);
+    if ((nst && nst != sp) || (ndl && ndl != sp) || (npd && npd != 2 * sp)) return false;
+    if (!k) {
+        if (nks != sp) return false;
+        k = ks;
+    }
+    const char *ap = ptq__node_attr_string(n, "auto_pad", "NOTSET");
+    for (int i = 0; i < sp; i++) {
+        int64_t s = nst ? st[i] : 1, d = ndl ? dl[i] : 1;
+        if (s < 1 || d < 1 || k[i] < 1) return false;
+        int64_t in = x->dims[2 + i], out = y->dims[2 + i], ek = (k[i] - 1) * d + 1;
+        int64_t l = npd ? pd[i] : 0, r = npd ? pd[sp + i] : 0;
+        if (!strcmp(ap, "VALID")) l = r = 0;
+        else if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
+            int64_t total = (out - 1) * s + ek - in;
+            if (total < 0) total = 0;
+            l = !strcmp(ap, "SAME_UPPER") ? total / 2 : total - total / 2;
+            r = total - l;
+        } else if (strcmp(ap, "NOTSET") && ap[0]) {
+            return false;
+        }
+        if (l < 0 || r < 0) return false;
+        if (in + l + r < ek || (in + l + r - ek) / s + 1 != out) {
+            int64_t need = (out - 1) * s + ek - in - l;
+            if (need < r) return false;
+            gm->extra_pad_r = need > r;
+            r = need;
+        }
+        gm->kernel[i] = k[i];
+        gm->strides[i] = s;
+        gm->dil[i] = d - 1;
+        gm->pl[i] = l;
+        gm->pr[i] = r;
+    }
+    return true;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+static void group_ref(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__node *n = &p->g->nodes[i];
+    memset(grp, 0, sizeof *grp);
+    grp->kind = PTQ__DNNL_G_REF;
+    grp->anchor = grp->last = i;
+    grp->out = -1;
+    for (int j = 0; j < n->n_inputs && grp->n_in < PTQ__DNNL_MAX_IO; j++)
+        if (!is_constish(p, n->inputs[j])) grp->in[grp->n_in++] = n->inputs[j];
+}
+
+static void absorb(ptq__dnnl_plan *p, const int *nodes, int n)
+{
+    for (int i = 0; i < n; i++) p->group_of[nodes[i]] = p->cur_group;
+}
+
+/* Appends the activations that follow `cur` (single consumer each), then,
+ * once, an Add whose other operand is ready (FP32). Returns the last value. */
+static int fp32_chain(ptq__dnnl_plan *p, ptq__dnnl_group *grp, int cur, int *nodes, int *nn, bool allow_sum,
+                      bool allow_bn)
+{
+    const ptq__graph *g = p->g;
+    for (;;) {
+        int c = ptq__dnnl_sole_consumer(g, cur);
+        if (c < 0) break;
+        const ptq__node *n = &g->nodes[c];
+        if (n->n_outputs != 1 || n->outputs[0] < 0) break;
+        ptq__dnnl_post e;
+        if (allow_bn && n->op == PTQ__OP_BATCH_NORMALIZATION && grp->bn_node < 0 && grp->n_post == 0 && n->inputs[0] == cur) {
+            bool ok = n->n_inputs == 5 && ptq__node_attr_int(n, "training_mode", 0) == 0;
+            for (int j = 1; ok && j < 5; j++) {
+                const ptq_tensor *t = g->values[n->inputs[j]].data;
+                ok = t && t->dtype == PTQ_DTYPE_FLOAT32 && ptq_tensor_numel(t) == g->values[cur].dims[1];
+            }
+            if (!ok) break;
+            grp->bn_node = c;
+        } else if (grp->n_post < PTQ__DNNL_MAX_POST && eltwise_of(p, n, &e)) {
+            grp->post[grp->n_post++] = e;
+        } else if (allow_sum && n->op == PTQ__OP_ADD && grp->sum_value < 0 && grp->n_post < PTQ__DNNL_MAX_POST &&
+                   n->n_inputs == 2) {
+            int other = n->inputs[0] == cur ? n->inputs[1] : n->inputs[0];
+            if (other == cur || is_constish(p, other)) break;
+            const ptq__value *a = val(p, cur), *b = val(p, other);
+            if (b->dtype != PTQ_DTYPE_FLOAT32 || !same_dims(a, b)) break;
+            if (p->producer_group[other] < 0 && !is_graph_input(g, other)) break;
+            grp->sum_value = other;
+            grp->sum_scale = 1.f;
+            grp->post[grp->n_post++] = (ptq__dnnl_post){0, 0, 0};
+        } else {
+            break;
+        }
+        nodes[(*nn)++] = c;
+        cur = n->outputs[0];
+    }
+    return cur;
+}
+
+static bool match_conv(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[i];
+    int x = in_value(n, 0), w = in_value(n, 1), b = in_value(n, 2);
+    if (x < 0 || w < 0 || n->n_outputs != 1 || is_constish(p, x) || !is_constish(p, w) || !is_constish(p, b)) return false;
+    if (val(p, x)->dtype != PTQ_DTYPE_FLOAT32 || val(p, w)->rank != val(p, x)->rank) return false;
+    geom gm;
+    if (!geom_of(n, val(p, x), val(p, n->outputs[0]), val(p, w)->dims + 2, &gm)) return false;
+    int nodes[16], nn = 0;
+    grp->w_value = w;
+    grp->b_value = b;
+    grp->data_value = x;
+    grp->out = fp32_chain(p, grp, n->outputs[0], nodes, &nn, true, true);
+    grp->in[grp->n_in++] = x;
+    if (grp->sum_value >= 0) grp->in[grp->n_in++] = grp->sum_value;
+    absorb(p, nodes, nn);
+    return true;
+}
+
+static bool match_qconv_or_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[i];
+    bool gemm = n->op == PTQ__OP_GEMM;
+    int x = in_value(n, 0), w = in_value(n, 1), b = in_value(n, 2);
+    qparams qx, qw, qb, qy;
+    if (n->n_outputs != 1 || !act_dq(p, x, &qx, &grp->x_scale, &grp->x_zp)) return false;
+    if (!dq_of(p, w, &qw) || !g->values[qw.q].data || qw.dt != PTQ_DTYPE_INT8) return false;
+    const ptq__value *wv = val(p, qw.q);
+    int64_t oc;
+    if (gemm) {
+        if (ptq__node_attr_int(n, "transA", 0) || ptq__node_attr_float(n, "alpha", 1.f) != 1.f ||
+            ptq__node_attr_float(n, "beta", 1.f) != 1.f || val(p, x)->rank != 2 || wv->rank != 2)
+            return false;
+        bool tb = ptq__node_attr_int(n, "transB", 0) != 0;
+        oc = wv->dims[tb ? 0 : 1];
+        if (ptq_tensor_numel(qw.scale) != 1 && qw.axis != (tb ? 0 : 1)) return false;
+    } else {
+        oc = wv->dims[0];
+        if (ptq_tensor_numel(qw.scale) != 1 && qw.axis != 0) return false;
+        geom gm;
+        if (!geom_of(n, val(p, x), val(p, n->outputs[0]), wv->dims + 2, &gm)) return false;
+    }
+    int64_t ns = ptq_tensor_numel(qw.scale);
+    if (ns != 1 && ns != oc) return false;
+    if (qw.zp)
+        for (int64_t c = 0; c < ptq_tensor_numel(qw.zp); c++)
+            if (ptq__tensor_get_int(qw.zp, c) != 0) return false;
+    if (b >= 0) {
+        if (dq_of(p, b, &qb)) {
+            if (!g->values[qb.q].data || qb.dt != PTQ_DTYPE_INT32) return false;
+        } else if (!g->values[b].data || g->values[b].dtype != PTQ_DTYPE_FLOAT32) {
+            return false;
+        }
+        int64_t nb = g->values[b].rank >= 0 ? 1 : 0;
+        for (int d = 0; d < g->values[b].rank; d++) nb *= g->values[b].dims[d];
+        if (nb != oc) return false;
+    }
+    /* output chain: [Relu] -> Q [-> DQ -> Add(DQ r) -> [Relu] -> Q] */
+    int nodes[16], nn = 0, cur = n->outputs[0];
+    int c = ptq__dnnl_sole_consumer(g, cur);
+    if (c >= 0 && g->nodes[c].op == PTQ__OP_RELU) {
+        grp->post[grp->n_post++] = (ptq__dnnl_post){dnnl_eltwise_relu, 0, 0};
+        nodes[nn++] = c;
+        cur = g->nodes[c].outputs[0];
+        c = ptq__dnnl_sole_consumer(g, cur);
+    }
+    if (c < 0 || !node_qparams(g, &g->nodes[c], &qy) || g->nodes[c].op != PTQ__OP_QUANTIZE_LINEAR ||
+        !qp_scalar(&qy, &grp->y_scale, &grp->y_zp))
+        return false;
+    nodes[nn++] = c;
+    cur = qy.q;
+    grp->sum_value = -1;
+    if (PTQ__DNNL_INT8_FUSE_SUM && !gemm) {
+        /* cur -> DQ -> Add(other DQ) -> [Relu] -> Q */
+        int nodes2[8], nn2 = 0, post2 = grp->n_post;
+        qparams qa, qr, qz;
+        float as, rs, zs;
+        int32_t az, rz, zz;
+        int d = ptq__dnnl_sole_consumer(g, cur);
+        int a = d >= 0 ? ptq__dnnl_sole_consumer(g, g->nodes[d].outputs[0]) : -1;
+        bool ok = d >= 0 && g->nodes[d].op == PTQ__OP_DEQUANTIZE_LINEAR && node_qparams(g, &g->nodes[d], &qa) &&
+                  qp_scalar(&qa, &as, &az) && a >= 0 && g->nodes[a].op == PTQ__OP_ADD && g->nodes[a].n_inputs == 2;
+        int other = -1;
+        if (ok) {
+            nodes2[nn2++] = d;
+            nodes2[nn2++] = a;
+            other = g->nodes[a].inputs[0] == qa.f ? g->nodes[a].inputs[1] : g->nodes[a].inputs[0];
+            ok = other != qa.f && act_dq(p, other, &qr, &rs, &rz) && qr.dt == qy.dt && same_dims(val(p, qr.q), val(p, qy.q)) &&
+                 (p->producer_group[qr.q] >= 0 || is_graph_input(g, qr.q));
+        }
+        int cur2 = ok ? g->nodes[a].outputs[0] : -1;
+        int e = ok ? ptq__dnnl_sole_consumer(g, cur2) : -1;
+        bool relu2 = false;
+        if (e >= 0 && g->nodes[e].op == PTQ__OP_RELU) {
+            relu2 = true;
+            nodes2[nn2++] = e;
+            cur2 = g->nodes[e].outputs[0];
+            e = ptq__dnnl_sole_consumer(g, cur2);
+        }
+        ok = ok && e >= 0 && g->nodes[e].op == PTQ__OP_QUANTIZE_LINEAR && node_qparams(g, &g->nodes[e], &qz) &&
+             qp_scalar(&qz, &zs, &zz) && qz.dt == qy.dt && grp->n_post + 2 <= PTQ__DNNL_MAX_POST;
+        if (ok) {
+            nodes2[nn2++] = e;
+            grp->post[grp->n_post++] = (ptq__dnnl_post){0, 0, 0};
+            if (relu2) grp->post[grp->n_post++] = (ptq__dnnl_post){dnnl_eltwise_relu, 0, 0};
+            grp->sum_value = qr.q;
+            grp->sum_scale = rs / zs;
+            grp->sum_zp = rz;
+            grp->y_scale = zs;
+            grp->y_zp = zz;
+            cur = qz.q;
+            for (int k = 0; k < nn2; k++) nodes[nn++] = nodes2[k];
+        } else {
+            grp->n_post = post2;
+        }
+    }
+    grp->kind = gemm ? PTQ__DNNL_G_QGEMM : PTQ__DNNL_G_QCONV;
+    grp->w_value = w;
+    grp->b_value = b;
+    grp->data_value = qx.q;
+    grp->out = cur;
+    grp->in[grp->n_in++] = qx.q;
+    if (grp->sum_value >= 0) grp->in[grp->n_in++] = grp->sum_value;
+    absorb(p, nodes, nn);
+    return true;
+}
+
+/* DQ(a), DQ(b) -> Add -> [Relu] -> Q, all the same integer type and shape. */
+static bool match_qadd(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[i];
+    qparams qa, qb, qy;
+    if (n->n_inputs != 2 || n->n_outputs != 1) return false;
+    if (!act_dq(p, n->inputs[0], &qa, &grp->x_scale, &grp->x_zp) || !act_dq(p, n->inputs[1], &qb, &grp->sum_scale, &grp->sum_zp))
+        return false;
+    if (qa.dt != qb.dt || !same_dims(val(p, qa.q), val(p, qb.q)) || !same_dims(val(p, qa.q), val(p, n->outputs[0]))) return false;
+    int nodes[2], nn = 0, cur = n->outputs[0];
+    int c = ptq__dnnl_sole_consumer(g, cur);
+    if (c >= 0 && g->nodes[c].op == PTQ__OP_RELU) {
+        grp->post[grp->n_post++] = (ptq__dnnl_post){dnnl_eltwise_relu, 0, 0};
+        nodes[nn++] = c;
+        cur = g->nodes[c].outputs[0];
+        c = ptq__dnnl_sole_consumer(g, cur);
+    }
+    if (c < 0 || g->nodes[c].op != PTQ__OP_QUANTIZE_LINEAR || !node_qparams(g, &g->nodes[c], &qy) ||
+        !qp_scalar(&qy, &grp->y_scale, &grp->y_zp) || qy.dt != qa.dt)
+        return false;
+    nodes[nn++] = c;
+    grp->kind = PTQ__DNNL_G_QADD;
+    grp->data_value = qa.q;
+    grp->sum_value = qb.q;
+    grp->in[grp->n_in++] = qa.q;
+    grp->in[grp->n_in++] = qb.q;
+    grp->out = qy.q;
+    absorb(p, nodes, nn);
+    return true;
+}
+
+static bool pool_attrs_ok(const ptq__node *n)
+{
+    if (n->op == PTQ__OP_MAX_POOL && (ptq__node_attr_int(n, "storage_order", 0) != 0 || (n->n_outputs > 1 && n->outputs[1] >= 0)))
+        return false;
+    return true;
+}
+
+static bool match_pool(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[i];
+    int x = in_value(n, 0);
+    if (x < 0 || is_constish(p, x) || !pool_attrs_ok(n) || n->outputs[0] < 0) return false;
+    bool global = n->op == PTQ__OP_GLOBAL_AVERAGE_POOL || n->op == PTQ__OP_GLOBAL_MAX_POOL;
+    const ptq__value *xv = val(p, x), *yv = val(p, n->outputs[0]);
+    if (xv->rank < 3 || xv->rank > 5) return false;
+    qparams qx, qy;
+    float xs, ys;
+    int32_t xz, yz;
+    /* int8 max pooling: DQ -> MaxPool -> Q with the same quantization */
+    if (n->op == PTQ__OP_MAX_POOL && act_dq(p, x, &qx, &xs, &xz)) {
+        int c = ptq__dnnl_sole_consumer(g, n->outputs[0]);
+        if (c >= 0 && g->nodes[c].op == PTQ__OP_QUANTIZE_LINEAR && node_qparams(g, &g->nodes[c], &qy) &&
+            qp_scalar(&qy, &ys, &yz) && ys == xs && yz == xz && qy.dt == qx.dt) {
+            geom gm;
+            if (!geom_of(n, xv, yv, NULL, &gm)) return false;
+            grp->kind = PTQ__DNNL_G_QPOOL;
+            grp->data_value = qx.q;
+            grp->in[grp->n_in++] = qx.q;
+            grp->out = qy.q;
+            absorb(p, &c, 1);
+            return true;
+        }
+    }
+    if (xv->dtype != PTQ_DTYPE_FLOAT32) return false;
+    if (!global) {
+        geom gm;
+        if (!geom_of(n, xv, yv, NULL, &gm)) return false;
+        if (n->op == PTQ__OP_AVERAGE_POOL && ptq__node_attr_int(n, "count_include_pad", 0) && gm.extra_pad_r) return false;
+    }
+    grp->kind = PTQ__DNNL_G_POOL;
+    grp->data_value = x;
+    grp->in[grp->n_in++] = x;
+    grp->out = n->outputs[0];
+    return true;
+}
+
+static bool match_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[i];
+    int a = in_value(n, 0), b = in_value(n, 1), c = in_value(n, 2);
+    if (a < 0 || b < 0 || n->n_outputs != 1 || is_constish(p, a) || !is_constish(p, b) || !is_constish(p, c)) return false;
+    const ptq__value *av = val(p, a), *bv = val(p, b);
+    if (av->dtype != PTQ_DTYPE_FLOAT32 || bv->dtype != PTQ_DTYPE_FLOAT32 || av->rank != 2 || bv->rank != 2) return false;
+    if (ptq__node_attr_int(n, "transA", 0)) return false;
+    int64_t N = val(p, n->outputs[0])->dims[1];
+    if (c >= 0) {
+        const ptq__value *cv = val(p, c);
+        int64_t nc = 1;
+        for (int d = 0; d < cv->rank; d++) nc *= cv->dims[d];
+        if (cv->dtype != PTQ_DTYPE_FLOAT32 || (nc != 1 && nc != N) || (cv->rank == 2 && cv->dims[0] != 1)) return false;
+    }
+    int nodes[16], nn = 0;
+    grp->kind = PTQ__DNNL_G_GEMM;
+    grp->w_value = b;
+    grp->b_value = c;
+    grp->data_value = a;
+    grp->out = fp32_chain(p, grp, n->outputs[0], nodes, &nn, false, false);
+    grp->in[grp->n_in++] = a;
+    absorb(p, nodes, nn);
+    return true;
+}
+
+static bool match_matmul(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__node *n = &p->g->nodes[i];
+    int a = in_value(n, 0), b = in_value(n, 1);
+    if (a < 0 || b < 0 || n->n_outputs != 1 || is_constish(p, a)) return false;
+    const ptq__value *av = val(p, a), *bv = val(p, b);
+    if (av->dtype != PTQ_DTYPE_FLOAT32 || bv->dtype != PTQ_DTYPE_FLOAT32) return false;
+    bool flat = av->rank > 2 && bv->rank == 2 && av->rank <= 6;
+    if (!flat && (av->rank != bv->rank || av->rank < 2 || av->rank > 4)) return false;
+    if (!flat)
+        for (int d = 0; d < av->rank - 2; d++)
+            if (av->dims[d] != bv->dims[d] && av->dims[d] != 1 && bv->dims[d] != 1) return false;
+    grp->kind = PTQ__DNNL_G_MATMUL;
+    grp->data_value = a;
+    grp->w_value = b;
+    grp->in[grp->n_in++] = a;
+    if (!is_constish(p, b)) grp->in[grp->n_in++] = b;
+    grp->out = n->outputs[0];
+    return true;
+}
+
+static bool match_simple(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[i];
+    int x = in_value(n, 0);
+    if (x < 0 || n->n_outputs < 1 || n->outputs[0] < 0 || is_constish(p, x)) return false;
+    const ptq__value *xv = val(p, x), *yv = val(p, n->outputs[0]);
+    grp->data_value = x;
+    grp->in[grp->n_in++] = x;
+    grp->out = n->outputs[0];
+    ptq__dnnl_post e;
+    switch (n->op) {
+    case PTQ__OP_FLATTEN: case PTQ__OP_RESHAPE: case PTQ__OP_SQUEEZE: case PTQ__OP_UNSQUEEZE: case PTQ__OP_IDENTITY:
+    case PTQ__OP_DROPOUT:
+        if (n->n_outputs > 1 && n->outputs[1] >= 0) return false;
+        if (xv->dtype != yv->dtype || ptq_dtype_size(xv->dtype) == 0) return false;
+        grp->kind = PTQ__DNNL_G_VIEW;
+        return true;
+    case PTQ__OP_SOFTMAX:
+        if (xv->dtype != PTQ_DTYPE_FLOAT32 || xv->rank < 1 || xv->rank > 6) return false;
+        grp->kind = PTQ__DNNL_G_SOFTMAX;
+        return true;
+    case PTQ__OP_ADD: case PTQ__OP_SUB: case PTQ__OP_MUL: case PTQ__OP_DIV: {
+        int b = in_value(n, 1);
+        if (b < 0 || xv->dtype != PTQ_DTYPE_FLOAT32 || val(p, b)->dtype != PTQ_DTYPE_FLOAT32) return false;
+        const ptq__value *bv = val(p, b);
+        if (!same_dims(xv, yv) || bv->rank > xv->rank || xv->rank > 6 || xv->rank < 1) return false;
+        for (int d = 0; d < bv->rank; d++) {
+            int64_t bd = bv->dims[d], ad = xv->dims[xv->rank - bv->rank + d];
+            if (bd != ad && bd != 1) return false;
+        }
+        if (n->opset < 7 && ptq__node_attr_int(n, "broadcast", 0)) return false;
+        grp->kind = PTQ__DNNL_G_BINARY;
+        grp->w_value = b;
+        if (!is_constish(p, b)) grp->in[grp->n_in++] = b;
+        return true;
+    }
+    default:
+        if (!eltwise_of(p, n, &e) || xv->dtype != PTQ_DTYPE_FLOAT32) return false;
+        grp->kind = PTQ__DNNL_G_ELTWISE;
+        grp->post[grp->n_post++] = e;
+        return true;
+    }
+}
+
+ptq_status ptq__dnnl_match(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__node *n = &p->g->nodes[i];
+    memset(grp, 0, sizeof *grp);
+    grp->anchor = grp->last = i;
+    grp->bn_node = grp->sum_value = grp->w_value = grp->b_value = grp->data_value = -1;
+    bool ok = false;
+    if (n->domain[0] == 0) switch (n->op) {
+        case PTQ__OP_CONV:
+            ok = match_qconv_or_gemm(p, i, grp);
+            if (!ok) {
+                memset(grp, 0, sizeof *grp);
+                grp->anchor = i;
+                grp->bn_node = grp->sum_value = grp->w_value = grp->b_value = grp->data_value = -1;
+                grp->kind = PTQ__DNNL_G_CONV;
+                ok = match_conv(p, i, grp);
+            }
+            break;
+        case PTQ__OP_GEMM:
+            ok = match_qconv_or_gemm(p, i, grp);
+            if (!ok) {
+                memset(grp, 0, sizeof *grp);
+                grp->anchor = i;
+                grp->bn_node = grp->sum_value = grp->w_value = grp->b_value = grp->data_value = -1;
+                ok = match_gemm(p, i, grp);
+            }
+            break;
+        case PTQ__OP_MAX_POOL: case PTQ__OP_AVERAGE_POOL: case PTQ__OP_GLOBAL_AVERAGE_POOL: case PTQ__OP_GLOBAL_MAX_POOL:
+            ok = match_pool(p, i, grp);
+            break;
+        case PTQ__OP_MAT_MUL: ok = match_matmul(p, i, grp); break;
+        case PTQ__OP_ADD:
+            ok = match_qadd(p, i, grp);
+            if (!ok) {
+                memset(grp, 0, sizeof *grp);
+                grp->anchor = i;
+                grp->bn_node = grp->sum_value = grp->w_value = grp->b_value = grp->data_value = -1;
+                ok = match_simple(p, i, grp);
+            }
+            break;
+        default: ok = match_simple(p, i, grp); break;
+        }
+    if (!ok) group_ref(p, i, grp);
+    return PTQ_STATUS_OK;
+}
+
+const char *ptq__dnnl_gkind_name(const ptq__dnnl_group *grp, const ptq__graph *g)
+{
+    switch (grp->kind) {
+    case PTQ__DNNL_G_REF: return g->nodes[grp->anchor].op_type;
+    case PTQ__DNNL_G_VIEW: return "view";
+    case PTQ__DNNL_G_CONV: return grp->sum_value >= 0 ? "conv+sum" : "conv";
+    case PTQ__DNNL_G_POOL: return "pool";
+    case PTQ__DNNL_G_GEMM: return "gemm";
+    case PTQ__DNNL_G_MATMUL: return "matmul";
+    case PTQ__DNNL_G_ELTWISE: return "eltwise";
+    case PTQ__DNNL_G_BINARY: return "binary";
+    case PTQ__DNNL_G_SOFTMAX: return "softmax";
+    case PTQ__DNNL_G_QCONV: return grp->sum_value >= 0 ? "conv+sum int8" : "conv int8";
+    case PTQ__DNNL_G_QPOOL: return "pool int8";
+    case PTQ__DNNL_G_QGEMM: return "gemm int8";
+    case PTQ__DNNL_G_QADD: return "add int8";
+    }
+    return "?";
+}
+
+/* ---- emission ----------------------------------------------------------- */
+
+#define TRY(call)                     \
+    do {                              \
+        if ((st = (call))) goto done; \
+    } while (0)
+#define TRY_DNNL(call, what) TRY(ptq__dnnl_check((call), (what), n))
+
+static ptq_status make_attr(ptq__dnnl_plan *p, const ptq__dnnl_group *grp, bool int8, int64_t oc, const float *oscales,
+                            dnnl_primitive_attr_t *attr_out)
+{
+    (void)p;
+    const ptq__node *n = &p->g->nodes[grp->anchor];
+    ptq_status st = PTQ_STATUS_OK;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    TRY_DNNL(dnnl_primitive_attr_create(&attr), "attributes");
+    if (grp->n_post) {
+        TRY_DNNL(dnnl_post_ops_create(&po), "post-ops");
+        for (int k = 0; k < grp->n_post; k++) {
+            const ptq__dnnl_post *e = &grp->post[k];
+            if (e->alg == 0) {
+                if (int8) TRY_DNNL(dnnl_post_ops_append_sum_v3(po, grp->sum_scale, grp->sum_zp, dnnl_data_type_undef), "sum post-op");
+                else TRY_DNNL(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
+            } else {
+                TRY_DNNL(dnnl_post_ops_append_eltwise(po, 1.f, e->alg, e->alpha, e->beta), "eltwise post-op");
+            }
+        }
+        TRY_DNNL(dnnl_primitive_attr_set_post_ops(attr, po), "post-ops");
+    }
+    if (int8) {
+        TRY_DNNL(dnnl_primitive_attr_set_output_scales(attr, oc, 1 << 1, oscales), "output scales");
+        if (grp->x_zp) TRY_DNNL(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &grp->x_zp), "src zero point");
+        if (grp->y_zp) TRY_DNNL(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &grp->y_zp), "dst zero point");
+    }
+done:
+    if (po) dnnl_post_ops_destroy(po);
+    if (st && attr) {
+        dnnl_primitive_attr_destroy(attr);
+        attr = NULL;
+    }
+    *attr_out = attr;
+    return st;
+}
+
+/* Destination of a group with a sum post-op: the other operand's buffer in
+ * dst_md when it is dead after this group, else a copy of it. */
+static ptq_status sum_dst(ptq__dnnl_plan *p, const ptq__dnnl_group *grp, const dnnl_memory_desc_t *dst_md, int src_t,
+                          int *dst_t)
+{
+    ptq_status st;
+    int t, k = p->cur_group;
+    if ((st = ptq__dnnl_value_as(p, grp->sum_value, dst_md, &t))) return st;
+    bool inplace = p->last_use[grp->sum_value] == k && t != src_t && !p->tensors[t].const_data && p->tensors[t].alias < 0;
+    for (int i = 0; inplace && i < p->n_tensors; i++)
+        if (p->tensors[i].alias == t) inplace = false;
+    for (int i = 0; inplace && i < p->g->n_outputs; i++)
+        if (p->g->outputs[i] == grp->sum_value) inplace = false;
+    const ptq__value *ov = val(p, grp->out);
+    if (!inplace) {
+        int c;
+        if ((st = ptq__dnnl_tensor_new(p, -1, p->tensors[t].dtype, ov->rank, ov->dims, dst_md, &c))) return st;
+        dnnl_primitive_desc_t pd;
+        if ((st = ptq__dnnl_check(dnnl_reorder_primitive_desc_create(&pd, &p->tensors[t].md, p->engine, dst_md, p->engine, NULL),
+                                  "copy", NULL)))
+            return st;
+        dnnl_primitive_t prim;
+        if ((st = ptq__dnnl_prim_create(p, pd, &prim))) return st;
+        int ids[2] = {DNNL_ARG_FROM, DNNL_ARG_TO}, ts[2] = {t, c};
+        if ((st = ptq__dnnl_step_prim(p, prim, 2, ids, ts, NULL))) return st;
+        p->n_reorders++;
+        t = c;
+    } else {
+        p->tensors[t].value = -1; /* its value dies here; the slot now holds the group's output */
+    }
+    if ((st = ptq__dnnl_tensor_new(p, grp->out, ov->dtype, ov->rank, ov->dims, dst_md, dst_t))) return st;
+    p->tensors[*dst_t].alias = t;
+    return PTQ_STATUS_OK;
+}
+
+/* Output tensor of a group (no sum). */
+static ptq_status out_tensor(ptq__dnnl_plan *p, const ptq__dnnl_group *grp, const dnnl_memory_desc_t *md, int *t)
+{
+    const ptq__value *ov = val(p, grp->out);
+    return ptq__dnnl_tensor_new(p, grp->out, ov->dtype, ov->rank, ov->dims, md, t);
+}
+
+static dnnl_format_tag_t plain_tag(int r)
+{
+    static const dnnl_format_tag_t tags[] = {dnnl_a, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde, dnnl_abcdef};
+    return tags[r];
+}
+
+static const dnnl_format_tag_t w_tags[2][4] = {{dnnl_format_tag_undef, dnnl_oiw, dnnl_oihw, dnnl_oidhw},
+                                               {dnnl_format_tag_undef, dnnl_goiw, dnnl_goihw, dnnl_goidhw}};
+
+static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[grp->anchor];
+    bool int8 = grp->kind == PTQ__DNNL_G_QCONV;
+    ptq_status st = PTQ_STATUS_OK;
+    const ptq__value *xv = val(p, n->inputs[0]), *yv = val(p, n->outputs[0]);
+    const ptq__value *wv = val(p, n->inputs[1]);
+    geom gm;
+    geom_of(n, xv, yv, wv->dims + 2, &gm);
+    int64_t oc = wv->dims[0], G = gm.groups;
+    float *wbuf = NULL, *bf = NULL, *osc = NULL;
+    int32_t *bq = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_memory_t wmem = NULL, bmem = NULL;
+    dnnl_data_type_t xdt = dnnl_f32, ydt = dnnl_f32;
+    if (int8) {
+        ptq__dnnl_dt(val(p, grp->data_value)->dtype, &xdt);
+        ptq__dnnl_dt(val(p, grp->out)->dtype, &ydt);
+    }
+    dnnl_dims_t xd, wd, yd, bd = {oc};
+    int r = xv->rank, wr = G > 1 ? r + 1 : r;
+    for (int d = 0; d < r; d++) {
+        xd[d] = xv->dims[d];
+        yd[d] = yv->dims[d];
+    }
+    if (G > 1) {
+        wd[0] = G;
+        wd[1] = oc / G;
+        for (int d = 1; d < r; d++) wd[d + 1] = wv->dims[d];
+    } else {
+        for (int d = 0; d < r; d++) wd[d] = wv->dims[d];
+    }
+    if (oc % G || xv->dims[1] != wv->dims[1] * G) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "conv '%s': bad groups", n->name);
+    int64_t per_oc = 1;
+    for (int d = 1; d < r; d++) per_oc *= wv->dims[d];
+    /* weights and bias (plan-private copies) */
+    const void *wdata;
+    bool has_bias = grp->b_value >= 0 || grp->bn_node >= 0;
+    if (int8) {
+        qparams qw;
+        dq_of(p, grp->w_value, &qw);
+        wdata = g->values[qw.q].data->data;
+        osc = malloc(sizeof(float) * (size_t)oc);
+        bq = calloc((size_t)oc, sizeof(int32_t));
+        if (!osc || !bq) TRY(ptq__oom());
+        const float *ws = qw.scale->data;
+        int64_t nws = ptq_tensor_numel(qw.scale);
+        const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
+        if (grp->b_value >= 0 && !bt) TRY(ptq__fail(PTQ_STATUS_INVALID_STATE, "conv '%s': bias is not constant", n->name));
+        for (int64_t c = 0; c < oc; c++) {
+            float wsc = ws[nws == 1 ? 0 : c];
+            osc[c] = grp->x_scale * wsc / grp->y_scale;
+            if (bt) bq[c] = (int32_t)nearbyintf(((const float *)bt->data)[c] / (grp->x_scale * wsc));
+        }
+    } else {
+        const ptq_tensor *wt = ptq__dnnl_const(p, grp->w_value);
+        const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
+        if (!wt || wt->dtype != PTQ_DTYPE_FLOAT32 || (grp->b_value >= 0 && (!bt || bt->dtype != PTQ_DTYPE_FLOAT32)))
+            TRY(ptq__fail(PTQ_STATUS_UNSUPPORTED, "conv '%s': weights are not float constants", n->name));
+        wdata = wt->data;
+        if (has_bias) {
+            bf = calloc((size_t)oc, sizeof(float));
+            if (!bf) TRY(ptq__oom());
+            if (bt) memcpy(bf, bt->data, sizeof(float) * (size_t)oc);
+        }
+        if (grp->bn_node >= 0) {
+            const ptq__node *bn = &g->nodes[grp->bn_node];
+            const float *sc = g->values[bn->inputs[1]].data->data, *sh = g->values[bn->inputs[2]].data->data;
+            const float *mu = g->values[bn->inputs[3]].data->data, *var = g->values[bn->inputs[4]].data->data;
+            float eps = ptq__node_attr_float(bn, "epsilon", 1e-5f);
+            wbuf = malloc(sizeof(float) * (size_t)(oc * per_oc));
+            if (!wbuf) TRY(ptq__oom());
+            for (int64_t c = 0; c < oc; c++) {
+                float f = sc[c] / sqrtf(var[c] + eps);
+                for (int64_t k = 0; k < per_oc; k++) wbuf[c * per_oc + k] = ((const float *)wdata)[c * per_oc + k] * f;
+                bf[c] = (bf[c] - mu[c]) * f + sh[c];
+            }
+            wdata = wbuf;
+        }
+    }
+    dnnl_memory_desc_t x_md, w_md, b_md, y_md, wplain_md, bplain_md;
+    TRY_DNNL(dnnl_memory_desc_init_by_tag(&x_md, r, xd, xdt, dnnl_format_tag_any), "src desc");
+    TRY_DNNL(dnnl_memory_desc_init_by_tag(&w_md, wr, wd, int8 ? dnnl_s8 : dnnl_f32, dnnl_format_tag_any), "weights desc");
+    TRY_DNNL(dnnl_memory_desc_init_by_tag(&wplain_md, wr, wd, int8 ? dnnl_s8 : dnnl_f32, w_tags[G > 1][r - 2]), "weights desc");
+    TRY_DNNL(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, int8 ? dnnl_s32 : dnnl_f32, dnnl_a), "bias desc");
+    bplain_md = b_md;
+    TRY_DNNL(dnnl_memory_desc_init_by_tag(&y_md, r, yd, ydt, dnnl_format_tag_any), "dst desc");
+    if (int8) has_bias = true;
+    TRY(make_attr(p, grp, int8, oc, osc, &attr));
+    dnnl_convolution_desc_t cd;
+    TRY_DNNL(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &x_md, &w_md,
+                                                        has_bias ? &b_md : NULL, &y_md, gm.strides, gm.dil, gm.pl, gm.pr),
+             "convolution desc");
+    TRY_DNNL(dnnl_primitive_desc_create(&pd, &cd, attr, p->engine, NULL), "convolution");
+    const dnnl_memory_desc_t *src_q = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *wei_q = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *dst_q = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    dnnl_memory_desc_t src_md = *src_q, wei_md = *wei_q, dst_md = *dst_q;
+    TRY(ptq__dnnl_const_mem(p, &wplain_md, wdata, &wei_md, &wmem));
+    if (has_bias) TRY(ptq__dnnl_const_mem(p, &bplain_md, int8 ? (const void *)bq : (const void *)bf, &bplain_md, &bmem));
+    int ts, td;
+    TRY(ptq__dnnl_value_as(p, grp->data_value, &src_md, &ts));
+    if (grp->sum_value >= 0) TRY(sum_dst(p, grp, &dst_md, ts, &td));
+    else TRY(out_tensor(p, grp, &dst_md, &td));
+    st = ptq__dnnl_prim_create(p, pd, &prim);
+    pd = NULL;
+    if (st) goto done;
+    {
+        int ids[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS};
+        int tt[4] = {ts, -1, td, -1};
+        dnnl_memory_t mems[4] = {NULL, wmem, NULL, bmem};
+        st = ptq__dnnl_step_prim(p, prim, has_bias ? 4 : 3, ids, tt, mems);
+        prim = NULL;
+    }
+    if (!st) p->value_tensor[grp->out] = td;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    free(wbuf);
+    free(bf);
+    free(bq);
+    free(osc);
+    return st;
+}
+
+static ptq_status emit_pool(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[grp->anchor];
+    ptq_status st = PTQ_STATUS_OK;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    const ptq__value *xv = val(p, n->inputs[0]), *yv = val(p, n->outputs[0]);
+    geom gm;
+    bool global = n->op == PTQ__OP_GLOBAL_AVERAGE_POOL || n->op == PTQ__OP_GLOBAL_MAX_POOL;
+    if (global) {
+        gm.sp = xv->rank - 2;
+        for (int i = 0; i < gm.sp; i++) {
+            gm.kernel[i] = xv->dims[2 + i];
+            gm.strides[i] = 1;
+            gm.dil[i] = gm.pl[i] = gm.pr[i] = 0;
+        }
+    } else {
+        geom_of(n, xv, yv, NULL, &gm);
+    }
+    dnnl_alg_kind_t alg = dnnl_pooling_max;
+    if (n->op == PTQ__OP_AVERAGE_POOL)
+        alg = ptq__node_attr_int(n, "count_include_pad", 0) ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding;
+    else if (n->op == PTQ__OP_GLOBAL_AVERAGE_POOL)
+        alg = dnnl_pooling_avg_exclude_padding;
+    int ts = p->value_tensor[grp->data_value];
+    if (ts < 0 || !p->tensors[ts].has_md) TRY(ptq__dnnl_value_as(p, grp->data_value, NULL, &ts));
+    dnnl_memory_desc_t src_md = p->tensors[ts].md, y_md;
+    dnnl_dims_t yd;
+    for (int d = 0; d < yv->rank; d++) yd[d] = yv->dims[d];
+    TRY_DNNL(dnnl_memory_desc_init_by_tag(&y_md, yv->rank, yd, src_md.data_type, dnnl_format_tag_any), "dst desc");
+    dnnl_pooling_v2_desc_t d;
+    TRY_DNNL(dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_inference, alg, &src_md, &y_md, gm.strides, gm.kernel, gm.dil,
+                                               gm.pl, gm.pr),
+             "pooling desc");
+    TRY_DNNL(dnnl_primitive_desc_create(&pd, &d, NULL, p->engine, NULL), "pooling");
+    dnnl_memory_desc_t dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    int td;
+    TRY(out_tensor(p, grp, &dst_md, &td));
+    st = ptq__dnnl_prim_create(p, pd, &prim);
+    pd = NULL;
+    if (st) goto done;
+    {
+        int ids[2] = {DNNL_ARG_SRC, DNNL_ARG_DST}, tt[2] = {ts, td};
+        st = ptq__dnnl_step_prim(p, prim, 2, ids, tt, NULL);
+    }
+    if (!st) p->value_tensor[grp->out] = td;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+/* Gemm (FP32 and int8) and MatMul, all as oneDNN matmul. */
+static ptq_status emit_matmul(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[grp->anchor];
+    bool int8 = grp->kind == PTQ__DNNL_G_QGEMM, gemm = grp->kind != PTQ__DNNL_G_MATMUL;
+    ptq_status st = PTQ_STATUS_OK;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_memory_t wmem = NULL, bmem = NULL;
+    float *wbuf = NULL, *bf = NULL, *osc = NULL;
+    int32_t *bq = NULL;
+    const ptq__value *av = val(p, n->inputs[0]), *bv = val(p, n->inputs[1]), *yv = val(p, n->outputs[0]);
+    int r = yv->rank;
+    dnnl_dims_t ad, bd, yd;
+    dnnl_memory_desc_t a_md, w_md, wplain_md, b_md, y_md;
+    dnnl_data_type_t adt = dnnl_f32, ydt = dnnl_f32;
+    if (int8) {
+        ptq__dnnl_dt(val(p, grp->data_value)->dtype, &adt);
+        ptq__dnnl_dt(val(p, grp->out)->dtype, &ydt);
+    }
+    bool has_bias = false;
+    int64_t N = yv->dims[r - 1];
+    int ta, tb = -1, td;
+    if (gemm) {
+        /* A (M,K) x W (K,N): transB reads B (N,K) as ba */
+        bool trans = ptq__node_attr_int(n, "transB", 0) != 0;
+        int64_t M = av->dims[0], K = av->dims[1];
+        ad[0] = M, ad[1] = K, bd[0] = K, bd[1] = N, yd[0] = M, yd[1] = N;
+        r = 2;
+        const void *wdata;
+        if (int8) {
+            qparams qw;
+            dq_of(p, grp->w_value, &qw);
+            wdata = g->values[qw.q].data->data;
+            osc = malloc(sizeof(float) * (size_t)N);
+            bq = calloc((size_t)N, sizeof(int32_t));
+            if (!osc || !bq) TRY(ptq__oom());
+            const float *ws = qw.scale->data;
+            int64_t nws = ptq_tensor_numel(qw.scale);
+            const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
+            for (int64_t c = 0; c < N; c++) {
+                float wsc = ws[nws == 1 ? 0 : c];
+                osc[c] = grp->x_scale * wsc / grp->y_scale;
+                if (bt) bq[c] = (int32_t)nearbyintf(((const float *)bt->data)[c] / (grp->x_scale * wsc));
+            }
+            has_bias = true;
+        } else {
+            const ptq_tensor *wt = ptq__dnnl_const(p, grp->w_value);
+            const ptq_tensor *ct = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
+            if (!wt || (grp->b_value >= 0 && !ct)) TRY(ptq__fail(PTQ_STATUS_UNSUPPORTED, "gemm '%s': constants", n->name));
+            float alpha = ptq__node_attr_float(n, "alpha", 1.f), beta = ptq__node_attr_float(n, "beta", 1.f);
+            wdata = wt->data;
+            if (alpha != 1.f) {
+                wbuf = malloc(sizeof(float) * (size_t)(K * N));
+                if (!wbuf) TRY(ptq__oom());
+                for (int64_t k = 0; k < K * N; k++) wbuf[k] = alpha * ((const float *)wt->data)[k];
+                wdata = wbuf;
+            }
+            if (ct) {
+                has_bias = true;
+                bf = malloc(sizeof(float) * (size_t)N);
+                if (!bf) TRY(ptq__oom());
+                int64_t nc = ptq_tensor_numel(ct);
+                for (int64_t c = 0; c < N; c++) bf[c] = beta * ((const float *)ct->data)[nc == 1 ? 0 : c];
+            }
+        }
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&a_md, 2, ad, adt, dnnl_ab), "src desc");
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&w_md, 2, bd, int8 ? dnnl_s8 : dnnl_f32, dnnl_format_tag_any), "weights desc");
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&wplain_md, 2, bd, int8 ? dnnl_s8 : dnnl_f32, trans ? dnnl_ba : dnnl_ab), "weights desc");
+        dnnl_dims_t bdims = {1, N};
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&b_md, 2, bdims, int8 ? dnnl_s32 : dnnl_f32, dnnl_ab), "bias desc");
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&y_md, 2, yd, ydt, dnnl_ab), "dst desc");
+        TRY(make_attr(p, grp, int8, N, osc, &attr));
+        dnnl_matmul_desc_t md;
+        TRY_DNNL(dnnl_matmul_desc_init(&md, &a_md, &w_md, has_bias ? &b_md : NULL, &y_md), "matmul desc");
+        st = ptq__dnnl_check(dnnl_primitive_desc_create(&pd, &md, attr, p->engine, NULL), "matmul", n);
+        if (st == PTQ_STATUS_UNSUPPORTED) {
+            /* no implementation for an opaque weights layout: use the plain one */
+            TRY_DNNL(dnnl_matmul_desc_init(&md, &a_md, &wplain_md, has_bias ? &b_md : NULL, &y_md), "matmul desc");
+            TRY_DNNL(dnnl_primitive_desc_create(&pd, &md, attr, p->engine, NULL), "matmul");
+        } else if (st) {
+            goto done;
+        }
+        dnnl_memory_desc_t wei_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        TRY(ptq__dnnl_const_mem(p, &wplain_md, wdata, &wei_md, &wmem));
+        if (has_bias) TRY(ptq__dnnl_const_mem(p, &b_md, int8 ? (const void *)bq : (const void *)bf, &b_md, &bmem));
+    } else {
+        /* MatMul: plain layouts; A flattened to 2-D when B is 2-D */
+        bool flat = av->rank > 2 && bv->rank == 2;
+        if (flat) {
+            int64_t M = 1;
+            for (int d = 0; d < av->rank - 1; d++) M *= av->dims[d];
+            r = 2;
+            ad[0] = M, ad[1] = av->dims[av->rank - 1], bd[0] = bv->dims[0], bd[1] = bv->dims[1], yd[0] = M, yd[1] = N;
+        } else {
+            for (int d = 0; d < r; d++) ad[d] = av->dims[d], bd[d] = bv->dims[d], yd[d] = yv->dims[d];
+        }
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&a_md, r, ad, dnnl_f32, plain_tag(r)), "src desc");
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&w_md, r, bd, dnnl_f32, plain_tag(r)), "weights desc");
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&y_md, r, yd, dnnl_f32, plain_tag(r)), "dst desc");
+        dnnl_matmul_desc_t md;
+        TRY_DNNL(dnnl_matmul_desc_init(&md, &a_md, &w_md, NULL, &y_md), "matmul desc");
+        TRY_DNNL(dnnl_primitive_desc_create(&pd, &md, NULL, p->engine, NULL), "matmul");
+        int t0;
+        TRY(ptq__dnnl_value_as(p, grp->w_value, NULL, &t0));
+        TRY(ptq__dnnl_tensor_new(p, -1, PTQ_DTYPE_FLOAT32, r, (const int64_t *)bd, &w_md, &tb));
+        p->tensors[tb].alias = t0;
+        if (p->tensors[t0].const_data) {
+            p->tensors[tb].const_data = p->tensors[t0].const_data;
+            p->tensors[tb].alias = -1;
+            p->tensors[tb].def_step = -1;
+        }
+    }
+    /* src: the plain tensor of A viewed with a_md */
+    int t0;
+    TRY(ptq__dnnl_value_as(p, grp->data_value, NULL, &t0));
+    TRY(ptq__dnnl_tensor_new(p, -1, p->tensors[t0].dtype, r, (const int64_t *)ad, &a_md, &ta));
+    p->tensors[ta].alias = t0;
+    {
+        int tout;
+        TRY(out_tensor(p, grp, NULL, &tout));
+        TRY(ptq__dnnl_tensor_new(p, -1, val(p, grp->out)->dtype, r, (const int64_t *)yd, &y_md, &td));
+        p->tensors[td].alias = tout;
+        p->value_tensor[grp->out] = tout;
+    }
+    st = ptq__dnnl_prim_create(p, pd, &prim);
+    pd = NULL;
+    if (st) goto done;
+    {
+        int ids[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS};
+        int tt[4] = {ta, gemm ? -1 : tb, td, -1};
+        dnnl_memory_t mems[4] = {NULL, wmem, NULL, bmem};
+        st = ptq__dnnl_step_prim(p, prim, has_bias ? 4 : 3, ids, tt, mems);
+    }
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    free(wbuf);
+    free(bf);
+    free(bq);
+    free(osc);
+    return st;
+}
+
+static ptq_status emit_view(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    int t0, t;
+    ptq_status st = ptq__dnnl_value_as(p, grp->data_value, NULL, &t0);
+    if (!st) st = out_tensor(p, grp, NULL, &t);
+    if (st) return st;
+    ptq__dnnl_tensor *x = &p->tensors[t];
+    if (x->bytes != p->tensors[t0].bytes)
+        return ptq__fail(PTQ_STATUS_INVALID_STATE, "view '%s': sizes differ", p->g->nodes[grp->anchor].name);
+    if (p->tensors[t0].const_data) {
+        x->const_data = p->tensors[t0].const_data;
+        x->def_step = -1;
+    } else {
+        x->alias = t0;
+    }
+    p->value_tensor[grp->out] = t;
+    return PTQ_STATUS_OK;
+}
+
+/* Eltwise, binary and softmax: one primitive from src (and src1) to dst. */
+static ptq_status emit_simple(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    const ptq__node *n = &g->nodes[grp->anchor];
+    ptq_status st = PTQ_STATUS_OK;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    const ptq__value *xv = val(p, grp->data_value);
+    int ts, t1 = -1, td, tout;
+    dnnl_memory_desc_t src_md, dst_md;
+    int ids[3] = {DNNL_ARG_SRC, DNNL_ARG_DST, 0}, tt[3], nargs = 2;
+    if (grp->kind == PTQ__DNNL_G_SOFTMAX) {
+        TRY(ptq__dnnl_value_as(p, grp->data_value, NULL, &ts));
+        int64_t axis = ptq__node_attr_int(n, "axis", n->opset >= 13 ? -1 : 1);
+        if (axis < 0) axis += xv->rank;
+        if (axis < 0 || axis >= xv->rank) TRY(ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "softmax '%s': bad axis", n->name));
+        int r = xv->rank;
+        int64_t dims[PTQ_MAX_DIMS];
+        memcpy(dims, xv->dims, sizeof dims);
+        if (n->opset < 13) { /* coerced to 2-D at axis */
+            int64_t a = 1, b = 1;
+            for (int d = 0; d < xv->rank; d++) *(d < axis ? &a : &b) *= xv->dims[d];
+            r = 2, dims[0] = a, dims[1] = b, axis = 1;
+        }
+        TRY(ptq__dnnl_plain_md(PTQ_DTYPE_FLOAT32, r, dims, &src_md));
+        int tv;
+        TRY(ptq__dnnl_tensor_new(p, -1, PTQ_DTYPE_FLOAT32, r, dims, &src_md, &tv));
+        p->tensors[tv].alias = ts;
+        ts = tv;
+        dnnl_softmax_desc_t d;
+        TRY_DNNL(dnnl_softmax_forward_desc_init(&d, dnnl_forward_inference, &src_md, (int)axis), "softmax desc");
+        TRY_DNNL(dnnl_primitive_desc_create(&pd, &d, NULL, p->engine, NULL), "softmax");
+        TRY(out_tensor(p, grp, NULL, &tout));
+        TRY(ptq__dnnl_tensor_new(p, -1, PTQ_DTYPE_FLOAT32, r, dims, &src_md, &td));
+        p->tensors[td].alias = tout;
+    } else {
+        ts = p->value_tensor[grp->data_value];
+        if (ts < 0 || !p->tensors[ts].has_md) TRY(ptq__dnnl_value_as(p, grp->data_value, NULL, &ts));
+        src_md = p->tensors[ts].md;
+        if (grp->kind == PTQ__DNNL_G_ELTWISE) {
+            dnnl_eltwise_desc_t d;
+            TRY_DNNL(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, grp->post[0].alg, &src_md, grp->post[0].alpha,
+                                                    grp->post[0].beta),
+                     "eltwise desc");
+            TRY_DNNL(dnnl_primitive_desc_create(&pd, &d, NULL, p->engine, NULL), "eltwise");
+        } else {
+            const ptq__value *bv = val(p, grp->w_value);
+            dnnl_alg_kind_t alg = n->op == PTQ__OP_ADD ? dnnl_binary_add : n->op == PTQ__OP_SUB ? dnnl_binary_sub
+                                  : n->op == PTQ__OP_MUL ? dnnl_binary_mul : dnnl_binary_div;
+            dnnl_memory_desc_t b_md;
+            if (same_dims(xv, bv)) {
+                TRY(ptq__dnnl_value_as(p, grp->w_value, &src_md, &t1));
+                b_md = src_md;
+            } else {
+                int64_t bd[PTQ_MAX_DIMS];
+                int off = xv->rank - bv->rank;
+                for (int d = 0; d < xv->rank; d++) bd[d] = d < off ? 1 : bv->dims[d - off];
+                int t0;
+                TRY(ptq__dnnl_value_as(p, grp->w_value, NULL, &t0));
+                TRY(ptq__dnnl_plain_md(PTQ_DTYPE_FLOAT32, xv->rank, bd, &b_md));
+                TRY(ptq__dnnl_tensor_new(p, -1, PTQ_DTYPE_FLOAT32, xv->rank, bd, &b_md, &t1));
+                if (p->tensors[t0].const_data) {
+                    p->tensors[t1].const_data = p->tensors[t0].const_data;
+                    p->tensors[t1].def_step = -1;
+                } else {
+                    p->tensors[t1].alias = t0;
+                }
+            }
+            dnnl_binary_desc_t d;
+            TRY_DNNL(dnnl_binary_desc_init(&d, alg, &src_md, &b_md, &src_md), "binary desc");
+            TRY_DNNL(dnnl_primitive_desc_create(&pd, &d, NULL, p->engine, NULL), "binary");
+            ids[0] = DNNL_ARG_SRC_0;
+            ids[2] = DNNL_ARG_SRC_1;
+            nargs = 3;
+        }
+        dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+        TRY(out_tensor(p, grp, &dst_md, &tout));
+        td = tout;
+    }
+    st = ptq__dnnl_prim_create(p, pd, &prim);
+    pd = NULL;
+    if (st) goto done;
+    tt[0] = ts, tt[1] = td, tt[2] = t1;
+    TRY(ptq__dnnl_step_prim(p, prim, nargs, ids, tt, NULL));
+    p->value_tensor[grp->out] = tout;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+/* The int8 residual Add, with the reference's float arithmetic:
+ * y = Q(relu?((a - za) * sa + (b - zb) * sb)). Layout-agnostic: a, b and y
+ * share one memory layout (padding included). */
+typedef struct qadd_params {
+    size_t n;
+    ptq_dtype dt;
+    float sa, sb, sy;
+    int32_t za, zb, zy;
+    bool relu;
+} qadd_params;
+
+static void qadd_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
+{
+    const qadd_params *q = s->params;
+    int32_t lo, hi;
+    ptq__qrange(q->dt, &lo, &hi);
+    if (q->dt == PTQ_DTYPE_UINT8) {
+        const uint8_t *a = in[0], *b = in[1];
+        uint8_t *y = out[0];
+        for (size_t i = 0; i < q->n; i++) {
+            float v = (float)((int32_t)a[i] - q->za) * q->sa + (float)((int32_t)b[i] - q->zb) * q->sb;
+            if (q->relu && v < 0) v = 0;
+            y[i] = (uint8_t)ptq__quantize_f32(v, q->sy, q->zy, lo, hi);
+        }
+    } else {
+        const int8_t *a = in[0], *b = in[1];
+        int8_t *y = out[0];
+        for (size_t i = 0; i < q->n; i++) {
+            float v = (float)((int32_t)a[i] - q->za) * q->sa + (float)((int32_t)b[i] - q->zb) * q->sb;
+            if (q->relu && v < 0) v = 0;
+            y[i] = (int8_t)ptq__quantize_f32(v, q->sy, q->zy, lo, hi);
+        }
+    }
+}
+
+static ptq_status emit_qadd(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    ptq_status st;
+    int ta = p->value_tensor[grp->data_value], tb, ty;
+    if (ta < 0 || !p->tensors[ta].has_md) {
+        if ((st = ptq__dnnl_value_as(p, grp->data_value, NULL, &ta))) return st;
+    }
+    dnnl_memory_desc_t md = p->tensors[ta].md;
+    if ((st = ptq__dnnl_value_as(p, grp->sum_value, &md, &tb))) return st;
+    if ((st = out_tensor(p, grp, &md, &ty))) return st;
+    qadd_params *q = malloc(sizeof *q);
+    if (!q) return ptq__oom();
+    *q = (qadd_params){.n = p->tensors[ta].bytes, .dt = p->tensors[ta].dtype, .sa = grp->x_scale, .sb = grp->sum_scale,
+                       .sy = grp->y_scale, .za = grp->x_zp, .zb = grp->sum_zp, .zy = grp->y_zp, .relu = grp->n_post > 0};
+    int in[2] = {ta, tb};
+    if ((st = ptq__dnnl_step_fn_add(p, qadd_run, q, 2, in, 1, &ty))) return st;
+    p->value_tensor[grp->out] = ty;
+    return PTQ_STATUS_OK;
+}
+
+ptq_status ptq__dnnl_emit(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    switch (grp->kind) {
+    case PTQ__DNNL_G_CONV: case PTQ__DNNL_G_QCONV: return emit_conv(p, grp);
+    case PTQ__DNNL_G_POOL: case PTQ__DNNL_G_QPOOL: return emit_pool(p, grp);
+    case PTQ__DNNL_G_GEMM: case PTQ__DNNL_G_QGEMM: case PTQ__DNNL_G_MATMUL: return emit_matmul(p, grp);
+    case PTQ__DNNL_G_VIEW: return emit_view(p, grp);
+    case PTQ__DNNL_G_ELTWISE: case PTQ__DNNL_G_BINARY: case PTQ__DNNL_G_SOFTMAX: return emit_simple(p, grp);
+    case PTQ__DNNL_G_QADD: return emit_qadd(p, grp);
+    case PTQ__DNNL_G_REF: break;
+    }
+    return ptq__fail(PTQ_STATUS_INVALID_STATE, "oneDNN plan: group of kind %d cannot be emitted", (int)grp->kind);
+}
