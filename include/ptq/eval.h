@@ -113,6 +113,39 @@ PTQ_API const char *ptq_eval_report_diagnosis_summary(const ptq_eval_report *rep
  * NUL-terminated string the caller frees with free(). */
 PTQ_API ptq_status ptq_eval_report_to_json(const ptq_eval_report *report, char **json_out);
 
+/* ---- Accuracy Checker configurations -------------------------------------- */
+
+/* The part of an OpenVINO Accuracy Checker YAML config that ptq evaluates:
+ * the first entry of `models` (or the top-level `datasets`/`launchers`), its
+ * first launcher and its first dataset. Paths are resolved against the YAML
+ * file's directory. Everything is owned by the config. */
+typedef struct ptq_ac_config {
+    char *name;            /* models[0].name, or "" */
+    char *model;           /* launchers[0].model (resolved), or NULL */
+    char *framework;       /* launchers[0].framework, or NULL */
+    char *dataset;         /* datasets[0].name, or "" */
+    char *data_source;     /* images directory (resolved), or NULL */
+    char *annotation_file; /* annotation_conversion.annotation_file (resolved), or NULL */
+    char *labels_file;     /* annotation_conversion.labels_file (resolved), or NULL */
+    int has_background;    /* imagenet converter has_background: labels + 1 */
+    /* preprocessing: reader (opencv_imread BGR default, pillow_imread RGB),
+     * resize, crop, normalization (on 0..255 pixels), bgr_to_rgb/rgb_to_bgr;
+     * model_h/model_w are the last crop (or exact resize) size, else 224. */
+    ptq_preprocess pp;
+    int n_top_k;           /* accuracy metrics found */
+    int top_k[8];
+    int n_warnings;        /* unknown or ignored keys, one message each */
+    char **warnings;
+} ptq_ac_config;
+
+/* Parses an Accuracy Checker YAML file (libyaml). Errors: IO (unreadable),
+ * BAD_FORMAT ("file:line: message" for malformed YAML or a value of the
+ * wrong kind), UNSUPPORTED (a converter, reader or preprocessing step ptq
+ * cannot reproduce, named in the message). Unknown keys are not errors; they
+ * are listed in warnings. */
+PTQ_API ptq_status ptq_ac_config_load(const char *path, ptq_ac_config **config_out);
+PTQ_API void ptq_ac_config_destroy(ptq_ac_config *config);
+
 /* Indices of the k largest of scores[0..n), best first, ties to the lower
  * index; k is clamped to n. Returns the number written. Thread-safe. */
 PTQ_API int ptq_eval_top_k(const float *scores, int n, int k, int *idx_out);
