@@ -2,15 +2,13 @@
 #include "api/internal.h"
 #include "core/status.h"
 #include "graph/infer.h"
+#include "backend/dnnl/dnnl_plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The oneDNN backend, when it exists, provides this; weak so the library
- * links without it. */
-ptq_status ptq__dnnl_plan_create(const ptq__graph *g, int threads, ptq__backend_plan *plan_out) __attribute__((weak));
 
 ptq_session_params ptq_session_params_default(void)
 {
@@ -42,12 +40,7 @@ ptq_status ptq_session_create(const ptq_model *model, const ptq_session_params *
     s->model = model;
     s->threads = params->threads ? params->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->threads < 1) s->threads = 1;
-    bool want_dnnl = params->backend == PTQ_BACKEND_DNNL ||
-                     (params->backend == PTQ_BACKEND_DEFAULT && ptq__dnnl_plan_create != NULL);
-    if (params->backend == PTQ_BACKEND_DNNL && !ptq__dnnl_plan_create) {
-        ptq_session_destroy(s);
-        return ptq__fail(PTQ_STATUS_UNSUPPORTED, "the oneDNN backend is not built into this library");
-    }
+    bool want_dnnl = params->backend == PTQ_BACKEND_DNNL || params->backend == PTQ_BACKEND_DEFAULT;
     ptq__infer_options opt = {.fold = true, .fold_qdq = !want_dnnl};
     ptq_status st = ptq__graph_clone(model->graph, &s->graph);
     if (!st) st = ptq__graph_bind_inputs(s->graph, params->n_input_shapes, params->input_shapes);

@@ -2,7 +2,7 @@
  * primitives (FP32 and INT8) with reference-kernel fallback for every node
  * oneDNN does not speed up.
  *
- * The plan is created by ptq__dnnl_plan_create (declared weak in
+ * The plan is created by ptq__dnnl_plan_create (called by
  * src/api/session.c) and lives behind ptq__backend_plan.impl; a session whose
  * backend is PTQ_BACKEND_DNNL holds a ptq__dnnl_plan there. The accessors
  * below read statistics and the optional per-layer profile. Not thread-safe
