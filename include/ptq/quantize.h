@@ -77,17 +77,20 @@ typedef struct ptq_quant_params {
     int channel_alignment;    /* ActivationChannelAlignment (default 1) */
     int n_ignored;            /* node names or op types kept in FP32 */
     const char *const *ignored; /* copied at create */
-    ptq_backend backend;      /* backend of the statistics runs (default: fastest) */
+    /* Backend of the statistics runs. Default REF: statistics read every
+     * intermediate tensor (as extra graph outputs), which the reference
+     * executor returns exactly; use DNNL once it keeps extra outputs intact. */
+    ptq_backend backend;
     int threads;              /* inference threads (0: all cores) */
     int loader_threads;       /* decoding threads (0: one per core) */
-    int64_t sqnr_samples;     /* calibration images used for the per-layer SQNR (default 32, 0: skip) */
+    int64_t sqnr_samples;     /* calibration images used for the per-layer SQNR (default 16, 0: skip) */
     ptq_quant_progress_fn progress; /* optional */
     void *progress_user;
 } ptq_quant_params;
 
 /* mixed, mean-minmax, 99.999, 300, seed 0, batch 8, per-channel weights,
- * fast bias correction, alignment on, nothing ignored, default backend,
- * sqnr_samples 32. */
+ * fast bias correction, alignment on, nothing ignored, REF backend,
+ * sqnr_samples 16. */
 PTQ_API ptq_quant_params ptq_quant_params_default(void);
 
 /* Parses "mixed"/"performance", "minmax"/"mean-minmax"/"percentile"/"kl"/

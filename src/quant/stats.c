@@ -298,7 +298,9 @@ ptq_status ptq__tstats_add(ptq__tstats *st, const ptq_tensor *t)
         st->samples++;
     }
     if (st->hist && batch_abs > 0) {
-        if (st->hist_range == 0) st->hist_range = batch_abs;
+        /* A little headroom keeps the first batch's max out of the clamped
+         * top bin; later growth doubles, so bins still merge exactly. */
+        if (st->hist_range == 0) st->hist_range = batch_abs * (1.0 + 1.0 / 1024);
         else if (batch_abs > st->hist_range) hist_grow(st, batch_abs);
         double inv = (double)PTQ__HIST_HALF / st->hist_range;
         double *h = st->hist;
