@@ -14,6 +14,7 @@ typedef struct cli_command {
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
 /* Prints "ptq: <context>: <last error>" to stderr and returns exit code 1. */

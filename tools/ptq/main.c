@@ -10,6 +10,7 @@ static const cli_command commands[] = {
     {"info", cmd_info, "describe a model: inputs, outputs, opset, operators, parameters, MACs"},
     {"eval", cmd_eval, "measure top-1/top-5 accuracy on a labelled image set (diagnoses preprocessing mistakes)"},
     {"run", cmd_run, "run a model on .npy inputs and print the top-5 classes"},
+    {"quantize", cmd_quantize, "post-training INT8 quantization (POT DefaultQuantization) to a QDQ ONNX model"},
 };
 
 static void usage(FILE *fp)
