@@ -58,7 +58,7 @@ static int same_geometry(const ptq_preprocess *a, const ptq_preprocess *b)
 
 static void fmt_triple(char *buf, size_t size, const float *v)
 {
-    snprintf(buf, size, "%.9g,%.9g,%.9g", v[0], v[1], v[2]);
+    snprintf(buf, size, "%g,%g,%g", v[0], v[1], v[2]);
 }
 
 static void apply_norm(variant *v, const norm_choice *n)
@@ -327,6 +327,7 @@ ptq_status ptq__eval_diagnose(ptq_session *session, const ptq_dataset *ds, const
     r->diag = d.cand;
     r->n_diag = keep;
     d.cand = NULL;
+    d.n_cand = 0;
     r->diagnosis_ran = 1;
     r->probe_top1 = d.base_top1;
 

@@ -28,6 +28,10 @@ typedef struct ptq__eval_counts {
 
 ptq__eval_counts ptq__eval_count(const ptq__eval_preds *p, int label_offset);
 
+/* Per-class images and top-1 hits (arrays of p->classes entries) under a
+ * label offset; out-of-range labels are not counted. */
+void ptq__eval_per_class(const ptq__eval_preds *p, int label_offset, int64_t *images, int64_t *correct);
+
 /* Runs session over samples indices[0..count) of ds and fills *out. */
 ptq_status ptq__eval_pass(ptq_session *session, const ptq_dataset *ds, const int64_t *indices, int64_t count,
                           const ptq_preprocess *pp, int batch, int threads, int skip_bad_images,

@@ -320,12 +320,7 @@ ptq_status ptq_evaluate_session(ptq_session *session, const ptq_dataset *ds, con
         st = ptq__oom();
         goto fail;
     }
-    for (int64_t i = 0; i < preds.n; i++) {
-        int64_t label = (int64_t)preds.labels[i] + ep.label_offset;
-        if (label < 0 || label >= c) continue;
-        r->class_images[label]++;
-        r->class_correct[label] += preds.top[i][0] == label;
-    }
+    ptq__eval_per_class(&preds, ep.label_offset, r->class_images, r->class_correct);
     int64_t n_bad = 0, first_bad = first_bad_label(ds, indices, count, ep.label_offset, c, &n_bad);
     int32_t ds_classes = ptq_dataset_class_count(ds);
     if (ds_classes > c && first_bad < 0)

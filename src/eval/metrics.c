@@ -61,6 +61,17 @@ ptq__eval_counts ptq__eval_count(const ptq__eval_preds *p, int label_offset)
     return c;
 }
 
+void ptq__eval_per_class(const ptq__eval_preds *p, int label_offset, int64_t *images, int64_t *correct)
+{
+    for (int32_t c = 0; c < p->classes; c++) images[c] = correct[c] = 0;
+    for (int64_t i = 0; i < p->n; i++) {
+        int64_t label = (int64_t)p->labels[i] + label_offset;
+        if (label < 0 || label >= p->classes) continue;
+        images[label]++;
+        correct[label] += p->top[i][0] == label;
+    }
+}
+
 int ptq__eval_report_warn(ptq_eval_report *r, const char *fmt, ...)
 {
     char buf[1024];

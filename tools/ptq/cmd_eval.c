@@ -34,6 +34,7 @@ static const char *usage_text =
     "  --skip-bad-images    count and skip unreadable images instead of failing\n"
     "  --expect TOP1        expected top-1 (0..1 or a percentage); diagnose when far below\n"
     "  --diagnose           always run the diagnosis;  --no-diagnose: never\n"
+    "  --probe-images N     images of the diagnosis subset (default 200)\n"
     "  --json FILE          write the report as JSON\n"
     "  -c, --config FILE    Accuracy Checker YAML (models/datasets/launchers)\n"
     "  -m, --model PATH     model file or a directory holding it (with -c)\n"
@@ -64,8 +65,7 @@ static void on_progress(void *user, int64_t done, int64_t total)
 {
     progress_state *p = user;
     double t = now_s();
-    if (done < p->last_done || p->pass == 0) { /* a new pass (the diagnosis probes run their own) */
-        if (p->pass > 0 && p->tty) fputc('\n', stderr);
+    if (p->last_done < 0 || done < p->last_done || p->pass == 0) { /* a new pass (the diagnosis probes run their own) */
         p->pass++;
         p->start = t;
         p->last = 0;
@@ -83,8 +83,8 @@ static void on_progress(void *user, int64_t done, int64_t total)
         fflush(stderr);
     } else if (t - p->last >= 10.0 || done >= total) {
         if (p->last > 0 || done >= total)
-            fprintf(stderr, "ptq eval: %lld/%lld images, %.1f s, %.1f img/s\n", (long long)done, (long long)total, el,
-                    rate);
+            fprintf(stderr, "ptq eval: %s%.0d%s%lld/%lld images, %.1f s, %.1f img/s\n", p->pass > 1 ? "probe " : "",
+                    p->pass > 1 ? p->pass - 1 : 0, p->pass > 1 ? ": " : "", (long long)done, (long long)total, el, rate);
         if (p->last == 0) p->last = t;
         else p->last = t;
         if (done >= total) p->last_done = -1;
@@ -187,6 +187,9 @@ int cmd_eval(int argc, char **argv)
             if (end == v || (*end && strcmp(end, "%") != 0) || e < 0 || e > 100)
                 return cli_usage_error("eval", "bad --expect '%s' (e.g. 0.76 or 76%%)", v);
             ep.expect_top1 = (*end == '%' || e > 1) ? e / 100 : e;
+        } else if ((v = cli_option_value(argc, argv, &i, "--probe-images"))) {
+            if (parse_i64(v, 10, 100000, &n)) return cli_usage_error("eval", "bad --probe-images '%s' (10..100000)", v);
+            ep.diagnosis_images = n;
         } else if (strcmp(argv[i], "--diagnose") == 0) {
             ep.diagnose = PTQ_EVAL_DIAGNOSE_ALWAYS;
         } else if (strcmp(argv[i], "--no-diagnose") == 0) {

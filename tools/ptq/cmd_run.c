@@ -4,15 +4,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_preprocess.h"
 #include "cli_util.h"
 
 static const char *usage_text =
     "usage: ptq run MODEL [NAME=]INPUT.npy ... [-o OUT.npy | --output-dir DIR]\n"
     "               [--labels FILE] [--backend ref|dnnl] [--threads N]\n"
+    "       ptq run MODEL IMAGE.png|IMAGE.jpg ... [preprocessing options] [...]\n"
     "\n"
     "Runs MODEL on NumPy .npy inputs (float32, uint8, int8, int32, int64, ...).\n"
     "Inputs are given in graph-input order, or by name as NAME=FILE. The shapes of\n"
     "the inputs bind the model's dynamic dimensions.\n"
+    "Image files (PNG, JPEG; anything that is not .npy) are preprocessed for the\n"
+    "model's single input and run as one batch, like `ptq eval` does:\n"
+    "  --preset NAME  --resize N  --resize-exact HxW  --crop N|HxW  --scale S\n"
+    "  --mean a,b,c  --std a,b,c  --bgr  --rgb  --layout nchw|nhwc  --interp opencv|pillow\n"
     "  -o OUT.npy          write the first output\n"
     "  --output-dir DIR    write every output as DIR/<output name>.npy\n"
     "  --labels FILE       class names, one per line, for the top-5 listing\n"
@@ -21,16 +27,64 @@ static const char *usage_text =
 
 #define MAX_INPUTS 16
 
+/* .npy files start with "\x93NUMPY"; everything else is tried as an image. */
+static int is_npy(const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    FILE *f = fopen(spec, "rb");
+    if (!f && eq) f = fopen(eq + 1, "rb");
+    if (!f) { /* let the loader report the missing file */
+        size_t n = strlen(spec);
+        return n >= 4 && strcmp(spec + n - 4, ".npy") == 0;
+    }
+    unsigned char magic[6] = {0};
+    size_t got = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    return got == 6 && memcmp(magic, "\x93NUMPY", 6) == 0;
+}
+
+/* Preprocesses image files into one N x C x H x W (or NHWC) batch. */
+static int load_images(const ptq_model *model, const cli_pp_opts *ppo, const char *const *paths, int n,
+                       ptq_tensor **batch_out)
+{
+    ptq_preprocess pp;
+    int rc = cli_pp_build(model, ppo, &pp, "run");
+    if (rc) return rc;
+    ptq_input_shape shape = {0};
+    shape.rank = 4;
+    shape.dims[0] = n;
+    if (pp.layout == PTQ_LAYOUT_NHWC) {
+        shape.dims[1] = pp.model_h, shape.dims[2] = pp.model_w, shape.dims[3] = pp.channels;
+    } else {
+        shape.dims[1] = pp.channels, shape.dims[2] = pp.model_h, shape.dims[3] = pp.model_w;
+    }
+    if (ptq_tensor_create(PTQ_DTYPE_FLOAT32, 4, shape.dims, batch_out)) return cli_fail(NULL);
+    size_t one = ptq_preprocess_output_size(&pp);
+    char desc[512];
+    ptq_preprocess_describe(&pp, desc, sizeof desc);
+    fprintf(stderr, "preprocessing: %s\n", desc);
+    for (int i = 0; i < n; i++) {
+        if (ptq_preprocess_file(&pp, paths[i], (float *)(*batch_out)->data + (size_t)i * one)) return cli_fail(NULL);
+        if (n > 1) fprintf(stderr, "item %d: %s\n", i, paths[i]);
+    }
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *model_path = NULL, *out_path = NULL, *out_dir = NULL, *labels_path = NULL, *v;
     const char *in_spec[MAX_INPUTS];
     int n_specs = 0;
+    cli_pp_opts ppo;
+    memset(&ppo, 0, sizeof ppo);
     ptq_session_params params = ptq_session_params_default();
     for (int i = 1; i < argc; i++) {
+        int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage_text, stdout);
             return 0;
+        } else if ((r = cli_pp_collect(&ppo, argc, argv, &i, "run"))) {
+            if (r < 0) return 2;
         } else if ((v = cli_option_value(argc, argv, &i, "-o")) || (v = cli_option_value(argc, argv, &i, "--output"))) {
             out_path = v;
         } else if ((v = cli_option_value(argc, argv, &i, "--output-dir"))) {
@@ -55,7 +109,7 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (!model_path) return cli_usage_error("run", "missing MODEL");
-    if (n_specs == 0) return cli_usage_error("run", "missing INPUT.npy");
+    if (n_specs == 0) return cli_usage_error("run", "missing INPUT.npy or IMAGE");
     if (out_path && out_dir) return cli_usage_error("run", "give either -o or --output-dir, not both");
 
     int rc = 1, n_in = 0, n_out = 0, n_labels = 0;
@@ -70,11 +124,23 @@ int cmd_run(int argc, char **argv)
     }
     n_in = ptq_model_input_count(model);
     n_out = ptq_model_output_count(model);
-    if (n_specs != n_in) {
+    int n_images = 0;
+    for (int s = 0; s < n_specs; s++) n_images += !is_npy(in_spec[s]);
+    if (n_images > 0) {
+        if (n_images != n_specs || n_in != 1) {
+            rc = cli_usage_error("run", "image files need a model with one input and no .npy inputs beside them");
+            goto done;
+        }
+        if ((rc = load_images(model, &ppo, in_spec, n_specs, &inputs[0]))) goto done;
+        rc = 1;
+    } else if (ppo.n > 0) {
+        rc = cli_usage_error("run", "preprocessing options apply to image inputs only");
+        goto done;
+    } else if (n_specs != n_in) {
         rc = cli_usage_error("run", "%s takes %d input(s), %d given", model_path, n_in, n_specs);
         goto done;
     }
-    for (int s = 0; s < n_specs; s++) {
+    for (int s = 0; s < n_specs && n_images == 0; s++) {
         /* NAME=FILE binds by name; otherwise by position. */
         const char *eq = strchr(in_spec[s], '=');
         int slot = s;

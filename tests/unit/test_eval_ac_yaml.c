@@ -1,0 +1,150 @@
+/* Accuracy Checker YAML configs: fields, path resolution, reader channel
+ * order, composed normalization, unknown-key warnings, the imagenet
+ * converter's file-name rule, and unsupported steps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/ac_yaml.h"
+
+#define FIX PTQ_SOURCE_DIR "/tests/fixtures/ac/"
+
+static int has_warning(const ptq_ac_config *c, const char *needle)
+{
+    for (int i = 0; i < c->n_warnings; i++)
+        if (strstr(c->warnings[i], needle)) return 1;
+    return 0;
+}
+
+static void test_resnet50_pytorch(void **state)
+{
+    (void)state;
+    ptq_ac_config *c = NULL;
+    assert_int_equal(ptq_ac_config_load(FIX "resnet50.yml", &c), PTQ_STATUS_OK);
+    assert_string_equal(c->name, "resnet-50-pytorch");
+    assert_string_equal(c->dataset, "imagenet_1000_classes");
+    assert_string_equal(c->framework, "onnx_runtime");
+    assert_string_equal(c->model, FIX "models/resnet50.onnx");
+    assert_string_equal(c->data_source, FIX "images");
+    assert_string_equal(c->annotation_file, FIX "val.txt");
+    assert_string_equal(c->labels_file, FIX "labels.txt");
+    assert_int_equal(c->has_background, 0);
+    /* pillow reader: RGB, no EXIF; resize greater -> shorter side, truncated */
+    assert_int_equal(c->pp.bgr, 0);
+    assert_int_equal(c->pp.ignore_orientation, 1);
+    assert_int_equal(c->pp.resize, PTQ_RESIZE_SHORT);
+    assert_int_equal(c->pp.resize_short, 256);
+    assert_int_equal(c->pp.short_rounding, PTQ_SHORT_TRUNC);
+    assert_int_equal(c->pp.interp, PTQ_INTERP_PILLOW);
+    assert_int_equal(c->pp.crop_h, 224);
+    assert_int_equal(c->pp.crop_w, 224);
+    assert_int_equal(c->pp.model_h, 224);
+    /* std 255 then mean/std on 0..1 == mean*255, std*255 on 0..255 */
+    assert_true(fabsf(c->pp.scale - 1.0f) < 1e-7f);
+    assert_true(fabsf(c->pp.mean[0] - 123.675f) < 1e-3f);
+    assert_true(fabsf(c->pp.mean[2] - 103.53f) < 1e-3f);
+    assert_true(fabsf(c->pp.std[0] - 58.395f) < 1e-3f);
+    assert_true(fabsf(c->pp.std[2] - 57.375f) < 1e-3f);
+    assert_int_equal(c->n_top_k, 2);
+    assert_int_equal(c->top_k[0], 1);
+    assert_int_equal(c->top_k[1], 5);
+    /* unknown keys warn (with file:line), known-but-ignored ones too */
+    assert_true(has_warning(c, "unknown key 'inputs_mystery'"));
+    assert_true(has_warning(c, "unknown key 'colour_space'"));
+    assert_true(has_warning(c, "resnet50.yml:8: launcher: unknown key"));
+    assert_true(has_warning(c, "key 'adapter' is ignored"));
+    ptq_ac_config_destroy(c);
+}
+
+static void test_opencv_bgr_background(void **state)
+{
+    (void)state;
+    ptq_ac_config *c = NULL;
+    assert_int_equal(ptq_ac_config_load(FIX "opencv_bgr.yml", &c), PTQ_STATUS_OK);
+    assert_int_equal(c->has_background, 1);
+    assert_null(c->labels_file);
+    /* opencv reader is BGR; bgr_to_rgb makes the model input RGB */
+    assert_int_equal(c->pp.bgr, 0);
+    assert_int_equal(c->pp.resize, PTQ_RESIZE_EXACT);
+    assert_int_equal(c->pp.resize_w, 40);
+    assert_int_equal(c->pp.resize_h, 30);
+    assert_int_equal(c->pp.model_w, 40);
+    assert_int_equal(c->pp.model_h, 30);
+    assert_int_equal(c->pp.interp, PTQ_INTERP_OPENCV);
+    /* mean given in BGR order (before the swap) ends up in RGB order */
+    assert_true(fabsf(c->pp.mean[0] - 123.675f) < 1e-3f);
+    assert_true(fabsf(c->pp.mean[2] - 103.53f) < 1e-3f);
+    assert_true(fabsf(c->pp.std[0] - 58.395f) < 1e-3f);
+    assert_int_equal(c->n_warnings, 0);
+    ptq_ac_config_destroy(c);
+}
+
+static void test_path_rule(void **state)
+{
+    (void)state;
+    ptq_ac_config *c = NULL;
+    assert_int_equal(ptq_ac_config_load(FIX "resnet50.yml", &c), PTQ_STATUS_OK);
+    ptq_dataset_params dp = ptq_dataset_params_default();
+    dp.list_path = c->annotation_file;
+    dp.root = c->data_source;
+    dp.labels_path = c->labels_file;
+    dp.basename_lookup = 1;
+    ptq_dataset *ds = NULL;
+    assert_int_equal(ptq_dataset_open(&dp, &ds), PTQ_STATUS_OK);
+    assert_int_equal(ptq_dataset_size(ds), 3);
+    /* jpg/img_a.png -> images/img_a.png (directory stripped, like AC) */
+    assert_string_equal(ptq_dataset_image_path(ds, 0), FIX "images/img_a.png");
+    assert_string_equal(ptq_dataset_image_path(ds, 1), FIX "images/img_b.png");
+    /* nested/img_c.png is not directly under images/: fall back to the relative path */
+    assert_string_equal(ptq_dataset_image_path(ds, 2), FIX "images/nested/img_c.png");
+    assert_string_equal(ptq_dataset_class_name(ds, 2), "bird");
+    ptq_dataset_destroy(ds);
+    ptq_ac_config_destroy(c);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    ptq_ac_config *c = (ptq_ac_config *)1;
+    assert_int_equal(ptq_ac_config_load(FIX "bad_step.yml", &c), PTQ_STATUS_UNSUPPORTED);
+    assert_null(c);
+    assert_non_null(strstr(ptq_last_error(), "'flip'"));
+    assert_non_null(strstr(ptq_last_error(), "bad_step.yml:7"));
+    assert_int_equal(ptq_ac_config_load(FIX "missing.yml", &c), PTQ_STATUS_IO);
+    assert_int_equal(ptq_ac_config_load(FIX "val.txt", &c), PTQ_STATUS_BAD_FORMAT);
+    ptq_ac_config_destroy(NULL);
+}
+
+static void test_helpers(void **state)
+{
+    (void)state;
+    float v[3];
+    assert_int_equal(ptq__ac_parse_triple("123.675, 116.28, 103.53", v), 0);
+    assert_true(fabsf(v[1] - 116.28f) < 1e-4f);
+    assert_int_equal(ptq__ac_parse_triple("[1, 2, 3]", v), 0);
+    assert_true(v[2] == 3.0f);
+    assert_int_equal(ptq__ac_parse_triple("255", v), 0);
+    assert_true(v[0] == 255.0f && v[2] == 255.0f);
+    assert_int_equal(ptq__ac_parse_triple("1, 2", v), -1);
+    assert_int_equal(ptq__ac_parse_triple("x", v), -1);
+    float m[3] = {0, 0, 0}, s[3] = {255, 255, 255};
+    const float m2[3] = {0.5f, 0.5f, 0.5f}, s2[3] = {0.5f, 0.5f, 0.5f};
+    ptq__ac_compose_norm(m, s, m2, s2);
+    assert_true(fabsf(m[0] - 127.5f) < 1e-4f && fabsf(s[0] - 127.5f) < 1e-4f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resnet50_pytorch), cmocka_unit_test(test_opencv_bgr_background),
+        cmocka_unit_test(test_path_rule),        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_helpers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
