@@ -168,6 +168,27 @@ typedef struct ptq_model_stats {
 } ptq_model_stats;
 PTQ_API ptq_status ptq_session_stats(const ptq_session *session, ptq_model_stats *stats_out);
 
+/* ---- per-layer profiling ----------------------------------------------- */
+
+/* One layer of a profile: a group of graph nodes the backend runs as one step
+ * (e.g. Conv+Add+Relu), named after its first node. */
+typedef struct ptq_profile_entry {
+    const char *name; /* node name, owned by the session */
+    const char *kind; /* "conv", "conv int8", "pool", "ref:Flatten", ... (static) */
+    double total_ms;  /* time accumulated since profiling was enabled */
+    int64_t runs;     /* runs accumulated since profiling was enabled */
+} ptq_profile_entry;
+
+/* Turns per-layer timing on or off; both reset the accumulators, so read the
+ * entries before turning it off. Timing waits for every layer to finish, so
+ * profiled runs are slightly slower. UNSUPPORTED when the session's backend
+ * has no profiler (the reference backend). */
+PTQ_API ptq_status ptq_session_set_profiling(ptq_session *session, int enable);
+/* Number of profiled layers; 0 without a profiler. Accepts NULL. */
+PTQ_API int ptq_session_get_profile_count(const ptq_session *session);
+/* Layer `index` (0 <= index < count), in execution order. */
+PTQ_API ptq_status ptq_session_get_profile_entry(const ptq_session *session, int index, ptq_profile_entry *entry_out);
+
 #ifdef __cplusplus
 }
 #endif

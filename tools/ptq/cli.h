@@ -16,6 +16,7 @@ int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Prints "ptq: <context>: <last error>" to stderr and returns exit code 1. */
 int cli_fail(const char *context);

@@ -11,6 +11,7 @@ static const cli_command commands[] = {
     {"eval", cmd_eval, "measure top-1/top-5 accuracy on a labelled image set (diagnoses preprocessing mistakes)"},
     {"run", cmd_run, "run a model on .npy inputs and print the top-5 classes"},
     {"quantize", cmd_quantize, "post-training INT8 quantization (POT DefaultQuantization) to a QDQ ONNX model"},
+    {"bench", cmd_bench, "measure latency, throughput and peak memory of a model"},
 };
 
 static void usage(FILE *fp)
