@@ -6,8 +6,12 @@
 //
 //   node bench/compare.js [--ptq build/ptq] [--models DIR] [--threads 2]
 //        [--size 224] [--batches 1,8] [--seconds 5] [--warmup 3] [--rounds 1]
-//        [--backend dnnl] [--json FILE]
+//        [--backend dnnl] [--no-spin] [--json FILE]
 //
+// --no-spin: idle worker threads sleep instead of spinning, in both engines
+// (ptq: OMP_WAIT_POLICY=passive for oneDNN's OpenMP; ORT:
+// session.intra_op.allow_spinning 0). Spinning helps on an idle machine and
+// hurts badly on a loaded one.
 // Models: DIR/model.onnx (FP32) and DIR/model-qdq.onnx (INT8), default
 // ../shared/models/resnet50-fashion next to the repository.
 // Lower bound: conv peak GMAC/s is measured by `ptq bench` on a 3x3 256->256
@@ -23,7 +27,7 @@ const { execFileSync } = require('child_process');
 const { parseArgs } = require('./lib');
 
 const repo = path.resolve(__dirname, '..');
-const args = parseArgs(process.argv.slice(2), ['help']);
+const args = parseArgs(process.argv.slice(2), ['help', 'no-spin']);
 if (args.help) { console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2).filter((l, i, a) => a.slice(0, i + 1).every((x) => x.startsWith('//'))).join('\n')); process.exit(0); }
 const ptq = path.resolve(args.ptq || process.env.PTQ || path.join(repo, 'build', 'ptq'));
 const modelsDir = path.resolve(args.models || path.join(repo, '..', 'shared', 'models', 'resnet50-fashion'));
@@ -36,16 +40,19 @@ const rounds = Number(args.rounds || 1);
 const backend = args.backend || 'dnnl';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ptq-compare-'));
 
+const noSpin = !!args['no-spin'];
 function run(cmd, argv) {
-  process.stderr.write(`$ ${[cmd, ...argv].join(' ')}\n`);
-  return execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  const env = { ...process.env };
+  if (noSpin && cmd === ptq) env.OMP_WAIT_POLICY = 'passive';
+  process.stderr.write(`$ ${noSpin && cmd === ptq ? 'OMP_WAIT_POLICY=passive ' : ''}${[cmd, ...argv].join(' ')}\n`);
+  return execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26, env });
 }
 const ptqBench = (model, shape, extra = []) =>
   JSON.parse(run(ptq, ['bench', model, '--shape', shape, '--threads', String(threads), '--seconds', seconds,
     '--warmup', warmup, '--backend', backend, '--json', '-', ...extra]));
 const ortBench = (model, shape) =>
   JSON.parse(run(process.execPath, [path.join(__dirname, 'ort_bench.js'), model, '--shape', shape,
-    '--threads', String(threads), '--seconds', seconds, '--warmup', warmup, '--json', '-']));
+    '--threads', String(threads), '--seconds', seconds, '--warmup', warmup, ...(noSpin ? ['--no-spin'] : []), '--json', '-']));
 function macs(model, shape) {
   const f = path.join(tmp, 'info.json');
   run(ptq, ['info', model, '--shape', shape, '--json', f]);
@@ -97,7 +104,7 @@ function main() {
   // 3. Report.
   const L = [];
   L.push(`ptq (${backend}) vs ONNX Runtime ${cells[`FP32/${batches[0]}`].ort.version} CPU, ResNet-50 (Fashion-MNIST head) at ${size}x${size}, ` +
-    `${threads} threads, ${seconds} s per cell, best median of ${rounds} round(s); ${os.cpus()[0].model}; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+    `${threads} threads, ${seconds} s per cell, best median of ${rounds} round(s), thread spinning ${noSpin ? 'off in both' : 'on (defaults)'}; ${os.cpus()[0].model}; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
   L.push('');
   L.push('| precision | batch | ptq median ms | ORT median ms | ptq/ORT latency | ptq img/s | ORT img/s | ptq/ORT img/s | bound ms | ptq/bound | ptq RSS MiB | ORT RSS MiB |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -126,7 +133,7 @@ function main() {
   L.push('- throughput = total images / total timed time (sequential runs); latency = median over timed runs');
   console.log(L.join('\n'));
   if (args.json)
-    fs.writeFileSync(args.json, JSON.stringify({ started, threads, size, seconds: Number(seconds), rounds, backend, gmac_per_image: gmac,
+    fs.writeFileSync(args.json, JSON.stringify({ started, no_spin: noSpin, threads, size, seconds: Number(seconds), rounds, backend, gmac_per_image: gmac,
       conv_peak_gmacs: peak, rows, raw: cells }, null, 2) + '\n');
   fs.rmSync(tmp, { recursive: true, force: true });
 }

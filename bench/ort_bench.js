@@ -4,22 +4,24 @@
 // same warm-up/timing loop and the same statistics and JSON keys.
 //
 //   node bench/ort_bench.js MODEL --shape 1x3x224x224 [--batch N] [--threads N]
-//        [--seconds S] [--warmup N] [--seed N] [--json [FILE|-]]
+//        [--seconds S] [--warmup N] [--seed N] [--no-spin] [--json [FILE|-]]
 //
 // Session: intraOpNumThreads N, interOpNumThreads 1, graphOptimizationLevel
-// 'all', executionMode 'sequential', CPU execution provider.
+// 'all', executionMode 'sequential', CPU execution provider. --no-spin sets
+// session.intra_op.allow_spinning = 0 (idle threads sleep instead of
+// spinning: much better on a loaded machine).
 const fs = require('fs');
 const ort = require('onnxruntime-node');
 const { parseArgs, parseShape, randomFloats, latencyStats, modelPrecision } = require('./lib');
 
-const USAGE = 'usage: node ort_bench.js MODEL --shape 1x3x224x224 [--batch N] [--threads N] [--seconds S] [--warmup N] [--seed N] [--json [FILE|-]]';
+const USAGE = 'usage: node ort_bench.js MODEL --shape 1x3x224x224 [--batch N] [--threads N] [--seconds S] [--warmup N] [--seed N] [--no-spin] [--json [FILE|-]]';
 
 async function main() {
   const argv = process.argv.slice(2);
   // --json without a value means standard output.
   const ji = argv.indexOf('--json');
   if (ji >= 0 && (ji === argv.length - 1 || argv[ji + 1].startsWith('--'))) argv.splice(ji + 1, 0, '-');
-  const args = parseArgs(argv, ['help']);
+  const args = parseArgs(argv, ['help', 'no-spin']);
   if (args.help || args._.length !== 1) { console.log(USAGE); process.exit(args.help ? 0 : 2); }
   const model = args._[0];
   const dims = parseShape(args.shape || '1x3x224x224');
@@ -37,6 +39,7 @@ async function main() {
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    ...(args['no-spin'] ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   });
   const createSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (session.inputNames.length !== 1) throw new Error(`${model}: ${session.inputNames.length} inputs (1 supported)`);
@@ -62,6 +65,7 @@ async function main() {
     batch: dims[0],
     threads,
     backend: 'ort-cpu',
+    spinning: !args['no-spin'],
     precision: modelPrecision(model),
     latency_ms: st,
     images_per_second: (dims[0] * lat.length) / total,
