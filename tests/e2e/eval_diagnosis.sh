@@ -20,7 +20,7 @@ PY
 # The suggested change, appended to the wrong command line, fixes it.
 "$PTQ" eval "$MODEL" --data "$DATA/val_list_1based.txt" --resize-exact 72x72 --crop 64 --limit 100 \
     --scale 1/255 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --label-offset -1 --json "$TMP/fixed.json"
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['top1'] >= 0.85 and d['diagnosis'] == [], d" "$TMP/fixed.json"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['top1'] >= 0.8 and d['diagnosis'] == [], d" "$TMP/fixed.json"
 # Without diagnosis, out-of-range labels are an error naming the list file and line.
 if "$PTQ" eval "$MODEL" --data "$DATA/val_list_1based.txt" --resize-exact 72x72 --crop 64 --limit 20 \
     --no-diagnose 2> "$TMP/err.txt"; then
