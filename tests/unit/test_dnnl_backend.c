@@ -417,12 +417,56 @@ static void test_int8(void **state)
     check(&b, "int8 conv+relu, conv, residual add+relu, max pool", -(rs * 1.0001), 4);
 }
 
+static int qdq_t(builder *b, int x, const char *name, float scale, int zp, ptq_dtype dt)
+{
+    char n1[64], n2[64], n3[64], n4[64];
+    snprintf(n1, sizeof n1, "%s_s", name);
+    snprintf(n2, sizeof n2, "%s_z", name);
+    snprintf(n3, sizeof n3, "%s_q", name);
+    snprintf(n4, sizeof n4, "%s_dq", name);
+    int in[3] = {x, b_scalar(b, n1, PTQ_DTYPE_FLOAT32, scale), b_scalar(b, n2, dt, (float)zp)};
+    int q = b_node(b, "QuantizeLinear", 3, in, n3);
+    in[0] = q;
+    return b_node(b, "DequantizeLinear", 3, in, n4);
+}
+
+/* The vectorized int8 residual Add (16 lanes + scalar tail) against the
+ * reference DQ/Add/Relu/Q kernels: bit-exact, uint8 and int8, with and
+ * without Relu, sizes that are and are not multiples of 16. */
+static void test_int8_add_exact(void **state)
+{
+    (void)state;
+    static const int64_t sizes[2][4] = {{1, 5, 7, 9}, {2, 16, 6, 6}};
+    for (int si = 0; si < 2; si++)
+        for (int k = 0; k < 4; k++) {
+            builder b;
+            bool relu = k & 1;
+            ptq_dtype dt = (k & 2) ? PTQ_DTYPE_INT8 : PTQ_DTYPE_UINT8;
+            int z0 = dt == PTQ_DTYPE_UINT8 ? 128 : 3, z1 = dt == PTQ_DTYPE_UINT8 ? 100 : -7, z2 = dt == PTQ_DTYPE_UINT8 ? 30 : -2;
+            b_init(&b, 13);
+            int x = b_input(&b, "x", 4, sizes[si]);
+            int y = b_input(&b, "y", 4, sizes[si]);
+            int xq = qdq_t(&b, x, "xa", 1.f / 130.f, z0, dt);
+            int yq = qdq_t(&b, y, "ya", 0.0123f, z1, dt);
+            int a[2] = {xq, yq};
+            int s = b_node(&b, "Add", 2, a, "add");
+            if (relu) s = b_node(&b, "Relu", 1, &s, "relu");
+            int sq = qdq_t(&b, s, "sum", 0.0171f, z2, dt);
+            b_output(&b, sq);
+            char name[96];
+            snprintf(name, sizeof name, "int8 add %s%s %lld elements", dt == PTQ_DTYPE_UINT8 ? "u8" : "s8", relu ? "+relu" : "",
+                     (long long)(sizes[si][0] * sizes[si][1] * sizes[si][2] * sizes[si][3]));
+            check(&b, name, -1e-30, 1);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_variants),    cmocka_unit_test(test_conv_bn_relu),
         cmocka_unit_test(test_conv_add_relu),    cmocka_unit_test(test_pooling),
         cmocka_unit_test(test_gemm_matmul_misc), cmocka_unit_test(test_int8),
+        cmocka_unit_test(test_int8_add_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

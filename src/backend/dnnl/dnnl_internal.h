@@ -27,12 +27,17 @@
 #define PTQ__DNNL_MAX_ARGS 8
 #define PTQ__DNNL_MAX_IO 16
 
-/* 1: fuse the residual Add of an int8 block as a sum post-op of the conv that
- * produces one operand. That skips the operand's own requantization (what
- * int8 engines do): ResNet-50 logits then move up to 3 output steps from the
- * reference. 0 (default): the conv requantizes its output as the graph says
- * and the Add runs as an exact int8 elementwise step (bit-exact with the
- * reference arithmetic of src/ops/requant.h). */
+/* 1: fuse the residual Add of an int8 block
+ *   conv -> [Relu] -> Q -> DQ -> Add(DQ r) -> [Relu] -> Q
+ * into the conv: output scales to the conv's own quantization step, post-ops
+ * clip + round (the intermediate QuantizeLinear, emulated instead of skipped:
+ * skipping it drifted ResNet-50 logits up to 3 steps) + linear (to the Add's
+ * output step) + sum (the residual, with its zero point) [+ relu]. Only
+ * float association differs from the reference, yet ResNet-50 at 64x64 still
+ * ends 2 output steps away, so it stays off.
+ * 0 (default): the conv requantizes its output as the graph says and the Add
+ * runs as a vectorized int8 elementwise step (bit-exact with the reference
+ * arithmetic of src/ops/requant.h). */
 #define PTQ__DNNL_INT8_FUSE_SUM 0
 
 typedef enum ptq__dnnl_gkind {
@@ -74,6 +79,7 @@ typedef struct ptq__dnnl_group {
     /* int8 quantization (QCONV, QPOOL, QGEMM) */
     float x_scale, y_scale;
     int32_t x_zp, y_zp;
+    float mid_scale;       /* QCONV+sum: step of the conv's own output (0: none) */
     int w_value, b_value;  /* DQ-output values of weights / bias (or float constants) */
     int data_value;        /* POOL/ELTWISE/...: the activation input (also QPOOL: u8 value) */
 } ptq__dnnl_group;

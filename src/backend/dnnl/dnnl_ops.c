@@ -326,8 +326,10 @@ static bool match_qconv_or_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
     /* output chain: [Relu] -> Q [-> DQ -> Add(DQ r) -> [Relu] -> Q] */
     int nodes[16], nn = 0, cur = n->outputs[0];
     int c = ptq__dnnl_sole_consumer(g, cur);
+    bool relu1 = false;
     if (c >= 0 && g->nodes[c].op == PTQ__OP_RELU) {
         grp->post[grp->n_post++] = (ptq__dnnl_post){dnnl_eltwise_relu, 0, 0};
+        relu1 = true;
         nodes[nn++] = c;
         cur = g->nodes[c].outputs[0];
         c = ptq__dnnl_sole_consumer(g, cur);
@@ -347,7 +349,8 @@ static bool match_qconv_or_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
         int d = ptq__dnnl_sole_consumer(g, cur);
         int a = d >= 0 ? ptq__dnnl_sole_consumer(g, g->nodes[d].outputs[0]) : -1;
         bool ok = d >= 0 && g->nodes[d].op == PTQ__OP_DEQUANTIZE_LINEAR && node_qparams(g, &g->nodes[d], &qa) &&
-                  qp_scalar(&qa, &as, &az) && a >= 0 && g->nodes[a].op == PTQ__OP_ADD && g->nodes[a].n_inputs == 2;
+                  qp_scalar(&qa, &as, &az) && as == grp->y_scale && az == grp->y_zp && qa.dt == qy.dt && a >= 0 &&
+                  g->nodes[a].op == PTQ__OP_ADD && g->nodes[a].n_inputs == 2;
         int other = -1;
         if (ok) {
             nodes2[nn2++] = d;
@@ -366,11 +369,26 @@ static bool match_qconv_or_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
             e = ptq__dnnl_sole_consumer(g, cur2);
         }
         ok = ok && e >= 0 && g->nodes[e].op == PTQ__OP_QUANTIZE_LINEAR && node_qparams(g, &g->nodes[e], &qz) &&
-             qp_scalar(&qz, &zs, &zz) && qz.dt == qy.dt && grp->n_post + 2 <= PTQ__DNNL_MAX_POST;
+             qp_scalar(&qz, &zs, &zz) && qz.dt == qy.dt;
         if (ok) {
+            /* The conv output stays in units of its own quantization step
+             * (output scales x_s * w_s / y_s): clip to the integer range
+             * (and at 0 for the Relu), round half to even, then rescale to
+             * the Add's output step; the residual joins as the sum post-op
+             * and the destination zero point, rounding and saturation of the
+             * Add's QuantizeLinear are the primitive's own. */
+            int32_t lo, hi;
+            ptq__qrange(qy.dt, &lo, &hi);
+            float clo = (float)(lo - grp->y_zp), chi = (float)(hi - grp->y_zp);
+            if (relu1 && clo < 0) clo = 0;
             nodes2[nn2++] = e;
+            grp->n_post = 0;
+            grp->post[grp->n_post++] = (ptq__dnnl_post){dnnl_eltwise_clip, clo, chi};
+            grp->post[grp->n_post++] = (ptq__dnnl_post){dnnl_eltwise_round, 0, 0};
+            grp->post[grp->n_post++] = (ptq__dnnl_post){dnnl_eltwise_linear, grp->y_scale / zs, 0};
             grp->post[grp->n_post++] = (ptq__dnnl_post){0, 0, 0};
             if (relu2) grp->post[grp->n_post++] = (ptq__dnnl_post){dnnl_eltwise_relu, 0, 0};
+            grp->mid_scale = grp->y_scale;
             grp->sum_value = qr.q;
             grp->sum_scale = rs / zs;
             grp->sum_zp = rz;
@@ -684,9 +702,22 @@ static ptq_status sum_dst(ptq__dnnl_plan *p, const ptq__dnnl_group *grp, const d
     ptq_status st;
     int t, k = p->cur_group;
     if ((st = ptq__dnnl_value_as(p, grp->sum_value, dst_md, &t))) return st;
-    bool inplace = p->last_use[grp->sum_value] == k && t != src_t && !p->tensors[t].const_data && p->tensors[t].alias < 0;
-    for (int i = 0; inplace && i < p->n_tensors; i++)
-        if (p->tensors[i].alias == t) inplace = false;
+    /* In place when nothing else living shares the slot: every tensor of
+     * the slot (its root and the root's aliases) holds a value that dies by
+     * this group, and the group's src is elsewhere. */
+    int root = t, src_root = src_t;
+    while (p->tensors[root].alias >= 0) root = p->tensors[root].alias;
+    while (src_root >= 0 && p->tensors[src_root].alias >= 0) src_root = p->tensors[src_root].alias;
+    bool inplace = p->last_use[grp->sum_value] == k && root != src_root && !p->tensors[t].const_data;
+    for (int i = 0; inplace && i < p->n_tensors; i++) {
+        int r = i;
+        while (p->tensors[r].alias >= 0) r = p->tensors[r].alias;
+        if (r != root || i == t) continue;
+        int v = p->tensors[i].value;
+        if (p->tensors[i].const_data || (v >= 0 && v != grp->sum_value && p->last_use[v] > k)) inplace = false;
+        for (int j = 0; v >= 0 && j < p->g->n_outputs; j++)
+            if (p->g->outputs[j] == v) inplace = false;
+    }
     for (int i = 0; inplace && i < p->g->n_outputs; i++)
         if (p->g->outputs[i] == grp->sum_value) inplace = false;
     const ptq__value *ov = val(p, grp->out);
@@ -781,7 +812,7 @@ static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
         if (grp->b_value >= 0 && !bt) TRY(ptq__fail(PTQ_STATUS_INVALID_STATE, "conv '%s': bias is not constant", n->name));
         for (int64_t c = 0; c < oc; c++) {
             float wsc = ws[nws == 1 ? 0 : c];
-            osc[c] = grp->x_scale * wsc / grp->y_scale;
+            osc[c] = ptq__requant_multiplier(grp->x_scale, wsc, grp->mid_scale > 0 ? grp->mid_scale : grp->y_scale);
             if (bt) bq[c] = (int32_t)nearbyintf(((const float *)bt->data)[c] / (grp->x_scale * wsc));
         }
     } else {
@@ -1165,7 +1196,9 @@ done:
 
 /* The int8 residual Add, with the reference's float arithmetic:
  * y = Q(relu?((a - za) * sa + (b - zb) * sb)). Layout-agnostic: a, b and y
- * share one memory layout (padding included). */
+ * share one memory layout (padding included). The AVX-512 kernel does the
+ * same float operations in the same order (multiply, multiply, add, divide;
+ * no FMA), so it is bit-exact with the scalar twin below. */
 typedef struct qadd_params {
     size_t n;
     ptq_dtype dt;
@@ -1174,28 +1207,72 @@ typedef struct qadd_params {
     bool relu;
 } qadd_params;
 
+/* Scalar twin (also the tail of the vector kernel): elements [i0, i1). */
+static void qadd_scalar(const qadd_params *q, const void *a_, const void *b_, void *y_, size_t i0, size_t i1)
+{
+    int32_t lo, hi;
+    ptq__qrange(q->dt, &lo, &hi);
+    bool u8 = q->dt == PTQ_DTYPE_UINT8;
+    for (size_t i = i0; i < i1; i++) {
+        int32_t a = u8 ? ((const uint8_t *)a_)[i] : ((const int8_t *)a_)[i];
+        int32_t b = u8 ? ((const uint8_t *)b_)[i] : ((const int8_t *)b_)[i];
+        float v = (float)(a - q->za) * q->sa + (float)(b - q->zb) * q->sb;
+        if (q->relu && v < 0) v = 0;
+        int32_t r = ptq__quantize_f32(v, q->sy, q->zy, lo, hi);
+        if (u8) ((uint8_t *)y_)[i] = (uint8_t)r;
+        else ((int8_t *)y_)[i] = (int8_t)r;
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define QADD_AVX512 1
+__attribute__((target("avx512f,avx512bw"))) static size_t qadd_avx512(const qadd_params *q, const void *a_, const void *b_,
+                                                                      void *y_)
+{
+    int32_t lo, hi;
+    ptq__qrange(q->dt, &lo, &hi);
+    bool u8 = q->dt == PTQ_DTYPE_UINT8;
+    const __m512i za = _mm512_set1_epi32(q->za), zb = _mm512_set1_epi32(q->zb), zy = _mm512_set1_epi32(q->zy);
+    const __m512 sa = _mm512_set1_ps(q->sa), sb = _mm512_set1_ps(q->sb), sy = _mm512_set1_ps(q->sy);
+    const __m512 flo = _mm512_set1_ps((float)(lo - q->zy)), fhi = _mm512_set1_ps((float)(hi - q->zy));
+    const __m512 zero = _mm512_setzero_ps();
+    size_t n16 = q->n / 16 * 16;
+    for (size_t i = 0; i < n16; i += 16) {
+        __m128i a8 = _mm_loadu_si128((const __m128i *)((const uint8_t *)a_ + i));
+        __m128i b8 = _mm_loadu_si128((const __m128i *)((const uint8_t *)b_ + i));
+        __m512i a = u8 ? _mm512_cvtepu8_epi32(a8) : _mm512_cvtepi8_epi32(a8);
+        __m512i b = u8 ? _mm512_cvtepu8_epi32(b8) : _mm512_cvtepi8_epi32(b8);
+        __m512 fa = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(a, za)), sa);
+        __m512 fb = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(b, zb)), sb);
+        __m512 v = _mm512_add_ps(fa, fb);
+        if (q->relu) v = _mm512_max_ps(v, zero);
+        v = _mm512_div_ps(v, sy);
+        v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
+        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), zy);
+        __m128i y8 = u8 ? _mm512_cvtusepi32_epi8(r) : _mm512_cvtsepi32_epi8(r);
+        _mm_storeu_si128((__m128i *)((uint8_t *)y_ + i), y8);
+    }
+    return n16;
+}
+#endif
+
+/* 0: unknown, 1: AVX-512 (F, BW), -1: scalar. PTQ_DNNL_NO_SIMD=1 forces the scalar twin. */
+static int qadd_simd = 0;
+
 static void qadd_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
 {
     const qadd_params *q = s->params;
-    int32_t lo, hi;
-    ptq__qrange(q->dt, &lo, &hi);
-    if (q->dt == PTQ_DTYPE_UINT8) {
-        const uint8_t *a = in[0], *b = in[1];
-        uint8_t *y = out[0];
-        for (size_t i = 0; i < q->n; i++) {
-            float v = (float)((int32_t)a[i] - q->za) * q->sa + (float)((int32_t)b[i] - q->zb) * q->sb;
-            if (q->relu && v < 0) v = 0;
-            y[i] = (uint8_t)ptq__quantize_f32(v, q->sy, q->zy, lo, hi);
-        }
-    } else {
-        const int8_t *a = in[0], *b = in[1];
-        int8_t *y = out[0];
-        for (size_t i = 0; i < q->n; i++) {
-            float v = (float)((int32_t)a[i] - q->za) * q->sa + (float)((int32_t)b[i] - q->zb) * q->sb;
-            if (q->relu && v < 0) v = 0;
-            y[i] = (int8_t)ptq__quantize_f32(v, q->sy, q->zy, lo, hi);
-        }
+    size_t done = 0;
+#ifdef QADD_AVX512
+    if (!qadd_simd) {
+        const char *e = getenv("PTQ_DNNL_NO_SIMD");
+        __builtin_cpu_init();
+        qadd_simd = (e && e[0] == '1') || !__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ? -1 : 1;
     }
+    if (qadd_simd > 0) done = qadd_avx512(q, in[0], in[1], out[0]);
+#endif
+    qadd_scalar(q, in[0], in[1], out[0], done, q->n);
 }
 
 static ptq_status emit_qadd(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
