@@ -115,6 +115,14 @@ PTQ_API void ptq_quantizer_destroy(ptq_quantizer *q);
  * subset). INVALID_STATE when called twice. */
 PTQ_API ptq_status ptq_quantizer_run(ptq_quantizer *q);
 
+/* Re-derives the quantized model from the statistics of the last run, with
+ * another preset, estimator, percentile, bias correction, weight granularity
+ * or sqnr_samples (the other fields of params are ignored): no pass over the
+ * calibration images except for FULL bias correction and the SQNR. The
+ * previous quantized model is destroyed. INVALID_STATE before a successful
+ * ptq_quantizer_run. */
+PTQ_API ptq_status ptq_quantizer_rerun(ptq_quantizer *q, const ptq_quant_params *params);
+
 /* The quantized model (owned by the quantizer, valid until it is destroyed),
  * NULL before a successful run. Sessions can be created on it directly. */
 PTQ_API const ptq_model *ptq_quantizer_model(const ptq_quantizer *q);

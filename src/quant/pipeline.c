@@ -24,6 +24,8 @@ struct ptq_quantizer {
     int64_t *indices;
     int64_t count;
     bool ran;
+    ptq__graph *aligned;  /* FP32 graph after channel alignment */
+    ptq__stats stats;     /* kept, so ptq_quantizer_rerun needs no images */
     ptq__graph *work;     /* FP32 graph after alignment and bias correction */
     ptq__qplan plan;
     ptq_model *qmodel;    /* the QDQ result */
@@ -114,6 +116,8 @@ void ptq_quantizer_destroy(ptq_quantizer *q)
     free(q->pairs);
     free(q->indices);
     ptq__graph_free(q->work);
+    ptq__graph_free(q->aligned);
+    ptq__stats_free(&q->stats);
     ptq__qplan_free(&q->plan);
     ptq_model_destroy(q->qmodel);
     free(q);
@@ -193,9 +197,10 @@ static ptq_status collect(ptq_quantizer *q, ptq__stats *stats)
         free(flags);
         return ptq__oom();
     }
-    bool hist = q->params.estimator == PTQ_QUANT_ESTIMATOR_PERCENTILE || q->params.estimator == PTQ_QUANT_ESTIMATOR_KL ||
-                q->params.estimator == PTQ_QUANT_ESTIMATOR_MSE;
-    bool chan = q->params.bias_correction != PTQ_QUANT_BIAS_CORRECTION_NONE;
+    /* Histograms and channel means are always collected (cheap next to the
+     * inference) so that ptq_quantizer_rerun can switch estimators and bias
+     * correction without another pass over the images. */
+    bool hist = true, chan = true;
     for (int i = 0; i < plan->n_points; i++) {
         if (plan->points[i].share >= 0) continue;
         names[n] = plan->points[i].value;
@@ -215,7 +220,7 @@ static ptq_status collect(ptq_quantizer *q, ptq__stats *stats)
         }
     }
     ptq__calib c = make_calib(q, q->count);
-    ptq_status st = ptq__stats_collect(&c, "statistics", q->work, n, names, flags, stats);
+    ptq_status st = ptq__stats_collect(&c, "statistics", q->aligned, n, names, flags, stats);
     free(names);
     free(flags);
     return st;
@@ -265,29 +270,37 @@ static void compute_ranges(ptq_quantizer *q, ptq__stats *stats)
     }
 }
 
-/* Per-layer SQNR = 10 log10(sum y^2 / sum (y - y_q)^2) of each quantized
- * layer's output (and of the model output) over the first sqnr_samples
- * calibration images, FP32 vs QDQ graph. */
+/* Per-layer SQNR of each quantized layer's output (and of the model output),
+ * FP32 graph vs QDQ graph, on the first sqnr_samples calibration images:
+ * the mean over images of 10 log10(sum y^2 / sum (y - y_q)^2). Per image, so
+ * that one image with rare huge activations (clipped by design) does not
+ * dominate the energy sums of all the others. */
 typedef struct sqnr_ctx {
     int n;
-    double *sig, *noise;
+    double *db;
+    int64_t images;
 } sqnr_ctx;
 
 static ptq_status sqnr_batch(void *user, int n, ptq_tensor **const *outs)
 {
-    (void)n;
     sqnr_ctx *sc = user;
     for (int k = 0; k < sc->n; k++) {
         const ptq_tensor *a = outs[0][k], *b = outs[1][k];
         int64_t m = ptq_tensor_numel(a);
         if (ptq_tensor_numel(b) != m) return ptq__fail(PTQ_STATUS_INVALID_STATE, "sqnr: FP32 and INT8 outputs differ in size");
+        int64_t per = m / n;
         const float *x = a->data, *y = b->data;
-        for (int64_t i = 0; i < m; i++) {
-            double d = (double)x[i] - (double)y[i];
-            sc->sig[k] += (double)x[i] * x[i];
-            sc->noise[k] += d * d;
+        for (int s = 0; s < n; s++) {
+            double sig = 0, noise = 0;
+            for (int64_t i = s * per; i < (s + 1) * per; i++) {
+                double d = (double)x[i] - (double)y[i];
+                sig += (double)x[i] * x[i];
+                noise += d * d;
+            }
+            sc->db[k] += noise > 0 && sig > 0 ? 10.0 * log10(sig / noise) : 100.0;
         }
     }
+    sc->images += n;
     return PTQ_STATUS_OK;
 }
 
@@ -298,9 +311,9 @@ static ptq_status measure_sqnr(ptq_quantizer *q)
     const ptq__graph *qg = q->qmodel->graph;
     int n = q->plan.n_layers + 1;
     const char **names = malloc(sizeof(char *) * (size_t)n);
-    sqnr_ctx sc = {.n = n, .sig = calloc((size_t)n, sizeof(double)), .noise = calloc((size_t)n, sizeof(double))};
+    sqnr_ctx sc = {.n = n, .db = calloc((size_t)n, sizeof(double))};
     ptq_status st = PTQ_STATUS_OK;
-    if (!names || !sc.sig || !sc.noise) st = ptq__oom();
+    if (!names || !sc.db) st = ptq__oom();
     for (int i = 0; !st && i < q->plan.n_layers; i++) names[i] = q->plan.layers[i].output;
     if (!st) names[n - 1] = q->work->values[q->work->outputs[0]].name;
     if (!st) {
@@ -310,13 +323,50 @@ static ptq_status measure_sqnr(ptq_quantizer *q)
         st = ptq__calib_run(&c, "sqnr", 2, graphs, nm, n, sqnr_batch, &sc);
     }
     for (int i = 0; !st && i < n; i++) {
-        double db = sc.noise[i] > 0 ? 10.0 * log10(sc.sig[i] / sc.noise[i]) : INFINITY;
+        double db = sc.images > 0 ? sc.db[i] / (double)sc.images : NAN;
         if (i < q->plan.n_layers) q->plan.layers[i].sqnr_db = db;
         else q->output_sqnr = db;
     }
     free(names);
-    free(sc.sig);
-    free(sc.noise);
+    free(sc.db);
+    return st;
+}
+
+/* Steps 3-5 on a fresh copy of the aligned graph and the kept statistics. */
+static ptq_status algorithms(ptq_quantizer *q)
+{
+    double t = ptq__now();
+    ptq__graph_free(q->work);
+    q->work = NULL;
+    ptq__qplan_free(&q->plan);
+    ptq_model_destroy(q->qmodel);
+    q->qmodel = NULL;
+    ptq_status st = ptq__graph_clone(q->aligned, &q->work);
+    if (!st) st = ptq__qplan_build(q->work, q->n_ignored, q->ignored, q->params.per_tensor_weights != 0, &q->plan);
+    if (!st) {
+        compute_ranges(q, &q->stats);
+        st = ptq__qplan_quantize_weights(&q->plan, q->work);
+    }
+    double t_bc = ptq__now();
+    if (!st && q->params.bias_correction == PTQ_QUANT_BIAS_CORRECTION_FAST)
+        st = ptq__fast_bias_correction(q->work, &q->plan, &q->stats);
+    else if (!st && q->params.bias_correction == PTQ_QUANT_BIAS_CORRECTION_FULL) {
+        ptq__calib c = make_calib(q, q->count);
+        st = ptq__full_bias_correction(&c, q->work, &q->plan, &q->stats, q->n_ignored, q->ignored);
+    }
+    q->seconds[ST_BC] = ptq__now() - t_bc;
+    if (!st && !(q->qmodel = calloc(1, sizeof *q->qmodel))) st = ptq__oom();
+    if (!st) st = ptq__qdq_build(q->work, &q->plan, true, q->n_ignored, q->ignored, &q->qmodel->graph);
+    q->seconds[ST_ALGO] = ptq__now() - t;
+
+    t = ptq__now();
+    q->output_sqnr = NAN;
+    if (!st) st = measure_sqnr(q);
+    q->seconds[ST_SQNR] = ptq__now() - t;
+    if (st) {
+        ptq_model_destroy(q->qmodel);
+        q->qmodel = NULL;
+    }
     return st;
 }
 
@@ -326,54 +376,51 @@ ptq_status ptq_quantizer_run(ptq_quantizer *q)
     if (q->ran) return ptq__fail(PTQ_STATUS_INVALID_STATE, "the quantizer already ran");
     q->ran = true;
     double t_start = ptq__now(), t;
-    ptq_status st = ptq__graph_clone(q->model->graph, &q->work);
-    ptq__stats stats = {0};
+    ptq_status st = ptq__graph_clone(q->model->graph, &q->aligned);
 
     /* 1. ActivationChannelAlignment */
     t = ptq__now();
     if (!st && q->params.channel_alignment) {
         ptq__calib c = make_calib(q, q->count);
-        st = ptq__align_channels(&c, q->work, q->n_ignored, q->ignored, &q->n_pairs, &q->pairs);
+        st = ptq__align_channels(&c, q->aligned, q->n_ignored, q->ignored, &q->n_pairs, &q->pairs);
     }
     q->seconds[ST_ALIGN] = ptq__now() - t;
 
     /* 2. placement + statistics on the aligned FP32 graph */
-    if (!st) st = ptq__qplan_build(q->work, q->n_ignored, q->ignored, q->params.per_tensor_weights != 0, &q->plan);
+    if (!st) st = ptq__qplan_build(q->aligned, q->n_ignored, q->ignored, q->params.per_tensor_weights != 0, &q->plan);
     if (!st && q->plan.n_layers == 0 && q->plan.n_points == 0)
         st = ptq__fail(PTQ_STATUS_UNSUPPORTED, "nothing to quantize: the model has no Conv, Gemm, MatMul, Add or pooling node "
                                                "outside the ignored list");
     t = ptq__now();
-    if (!st) st = collect(q, &stats);
+    if (!st) st = collect(q, &q->stats);
     q->seconds[ST_STATS] = ptq__now() - t;
 
-    /* 3. MinMaxQuantization, 4. bias correction, QDQ graph */
-    t = ptq__now();
-    if (!st) {
-        compute_ranges(q, &stats);
-        st = ptq__qplan_quantize_weights(&q->plan, q->work);
-    }
-    double t_bc = ptq__now();
-    if (!st && q->params.bias_correction == PTQ_QUANT_BIAS_CORRECTION_FAST)
-        st = ptq__fast_bias_correction(q->work, &q->plan, &stats);
-    else if (!st && q->params.bias_correction == PTQ_QUANT_BIAS_CORRECTION_FULL) {
-        ptq__calib c = make_calib(q, q->count);
-        st = ptq__full_bias_correction(&c, q->work, &q->plan, &stats, q->n_ignored, q->ignored);
-    }
-    q->seconds[ST_BC] = ptq__now() - t_bc;
-    if (!st && !(q->qmodel = calloc(1, sizeof *q->qmodel))) st = ptq__oom();
-    if (!st) st = ptq__qdq_build(q->work, &q->plan, true, q->n_ignored, q->ignored, &q->qmodel->graph);
-    q->seconds[ST_ALGO] = ptq__now() - t;
-    ptq__stats_free(&stats);
-
-    /* 5. SQNR */
-    t = ptq__now();
-    if (!st) st = measure_sqnr(q);
-    q->seconds[ST_SQNR] = ptq__now() - t;
+    /* 3. MinMaxQuantization, 4. bias correction, 5. SQNR */
+    if (!st) st = algorithms(q);
     q->seconds[ST_TOTAL] = ptq__now() - t_start;
-    if (st) {
-        ptq_model_destroy(q->qmodel);
-        q->qmodel = NULL;
-    }
+    return st;
+}
+
+ptq_status ptq_quantizer_rerun(ptq_quantizer *q, const ptq_quant_params *params)
+{
+    if (!q || !params) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "quantizer or params is NULL");
+    if (!q->ran || !q->stats.n) return ptq__fail(PTQ_STATUS_INVALID_STATE, "ptq_quantizer_run has not completed yet");
+    if ((unsigned)params->preset > 1 || (unsigned)params->estimator > 4 || (unsigned)params->bias_correction > 2 ||
+        params->percentile <= 50 || params->percentile > 100 || params->sqnr_samples < 0)
+        return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "bad preset, estimator, bias correction, percentile or sqnr_samples");
+    q->params.preset = params->preset;
+    q->params.estimator = params->estimator;
+    q->params.percentile = params->percentile;
+    q->params.bias_correction = params->bias_correction;
+    q->params.per_tensor_weights = params->per_tensor_weights;
+    q->params.sqnr_samples = params->sqnr_samples;
+    q->params.progress = params->progress;
+    q->params.progress_user = params->progress_user;
+    q->has_accuracy = false;
+    q->seconds[ST_SAVE] = 0;
+    double t = ptq__now();
+    ptq_status st = algorithms(q);
+    q->seconds[ST_TOTAL] = q->seconds[ST_ALIGN] + q->seconds[ST_STATS] + (ptq__now() - t);
     return st;
 }
 

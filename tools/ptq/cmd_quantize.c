@@ -40,6 +40,8 @@ static const char *usage_text =
     "  --eval-root DIR        image root of the evaluation list\n"
     "  --limit N              evaluate only the first N images\n"
     "  --json FILE            write the quantization report as JSON\n"
+    "  --sweep                also write OUT-<preset>-<estimator>.onnx for every preset x\n"
+    "                         estimator from the same statistics (evaluated with --eval)\n"
     "  --batch N              images per batch (default 8)\n"
     "  --threads N            inference threads (default: all cores)\n"
     "  --loader-threads N     decoding threads (default: one per core)\n"
@@ -133,7 +135,9 @@ int cmd_quantize(int argc, char **argv)
                *eval_data = NULL, *eval_root = NULL, *v;
     char *ignored_buf = NULL;
     const char *ignored[MAX_IGNORED];
-    int do_eval = 0, rc = 2;
+    int do_eval = 0, sweep = 0, rc = 2, have_acc = 0;
+    double acc[4] = {0};
+    int64_t acc_images = 0;
     int64_t limit = 0, n;
     cli_pp_opts ppo;
     memset(&ppo, 0, sizeof ppo);
@@ -218,6 +222,8 @@ int cmd_quantize(int argc, char **argv)
                 rc = cli_usage_error("quantize", "bad --sqnr-samples '%s'", v);
                 goto done;
             }
+        } else if (strcmp(argv[i], "--sweep") == 0) {
+            sweep = 1;
         } else if (strcmp(argv[i], "--eval") == 0) {
             do_eval = 1;
         } else if ((v = cli_option_value(argc, argv, &i, "--eval-data"))) {
@@ -322,6 +328,50 @@ int cmd_quantize(int argc, char **argv)
         if (evaluate(ptq_quantizer_model(q), &sp, e, &pp, limit, qp.batch, "INT8", &i1, &i5, &imgs)) goto done;
         printf("top-1 drop %.4f (%.2f points), top-5 drop %.4f\n", f1 - i1, 100.0 * (f1 - i1), f5 - i5);
         ptq_quantizer_set_accuracy(q, f1, f5, i1, i5, imgs);
+        have_acc = 1;
+        acc[0] = f1, acc[1] = f5, acc[2] = i1, acc[3] = i5, acc_images = imgs;
+    }
+    if (sweep) {
+        const ptq_dataset *e = eds ? eds : ds;
+        size_t len = strlen(out_path);
+        const char *ext = len > 5 && strcmp(out_path + len - 5, ".onnx") == 0 ? out_path + len - 5 : out_path + len;
+        printf("sweep (same statistics):\n");
+        for (int pr_i = 0; pr_i < 2; pr_i++)
+            for (int e_i = 0; e_i < 5; e_i++) {
+                ptq_quant_params p2 = qp;
+                p2.preset = (ptq_quant_preset)pr_i;
+                p2.estimator = (ptq_quant_estimator)e_i;
+                char path[4096];
+                snprintf(path, sizeof path, "%.*s-%s-%s.onnx", (int)(ext - out_path), out_path,
+                         ptq_quant_preset_name(p2.preset), ptq_quant_estimator_name(p2.estimator));
+                if (ptq_quantizer_rerun(q, &p2) || ptq_quantizer_save(q, path)) {
+                    rc = cli_fail(path);
+                    goto done;
+                }
+                char *js = NULL;
+                double osq = NAN;
+                if (!ptq_quantizer_report_json(q, &js)) {
+                    cJSON *r = cJSON_Parse(js);
+                    cJSON *o = r ? cJSON_GetObjectItem(r, "output_sqnr_db") : NULL;
+                    if (cJSON_IsNumber(o)) osq = o->valuedouble;
+                    cJSON_Delete(r);
+                }
+                free(js);
+                printf("  %-11s %-11s output SQNR %5.1f dB  %s\n", ptq_quant_preset_name(p2.preset),
+                       ptq_quant_estimator_name(p2.estimator), osq, path);
+                if (do_eval) {
+                    double s1, s5;
+                    int64_t imgs;
+                    if (evaluate(ptq_quantizer_model(q), &sp, e, &pp, limit, qp.batch, "INT8", &s1, &s5, &imgs)) goto done;
+                }
+            }
+        /* The report below describes the last sweep point; rerun the
+         * requested settings so it describes the main model. */
+        if (ptq_quantizer_rerun(q, &qp)) {
+            rc = cli_fail(NULL);
+            goto done;
+        }
+        if (have_acc) ptq_quantizer_set_accuracy(q, acc[0], acc[1], acc[2], acc[3], acc_images);
     }
     if (ptq_quantizer_report_json(q, &json)) {
         rc = cli_fail(NULL);
