@@ -267,6 +267,22 @@ static void test_bad_tensor_data_names_initializer(void **state)
     assert_non_null(strstr(ptq_last_error(), "initializer 'W'"));
 }
 
+/* External data whose side file is missing: an I/O error naming the file. */
+static void test_missing_external_data_file(void **state)
+{
+    (void)state;
+    char dir[256], cmd[1024];
+    snprintf(dir, sizeof dir, "%s/tests/external_missing", PTQ_BINARY_DIR);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/tests/fixtures/external_data/model.onnx %s/", dir, PTQ_SOURCE_DIR, dir);
+    assert_int_equal(system(cmd), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    ptq_model *m = NULL;
+    assert_int_equal(ptq_model_load(path, &m), PTQ_STATUS_IO);
+    assert_null(m);
+    assert_non_null(strstr(ptq_last_error(), "weights.data"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_shape_mismatch_names_node),
         cmocka_unit_test(test_wrong_input_shape_at_run),
         cmocka_unit_test(test_bad_tensor_data_names_initializer),
+        cmocka_unit_test(test_missing_external_data_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

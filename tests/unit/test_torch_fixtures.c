@@ -97,6 +97,15 @@ static void test_demo_default_backend(void **state)
     check_against_torch(DEMO, DEMO_FIX "input.npy", DEMO_FIX "logits.npy", PTQ_BACKEND_DEFAULT);
 }
 
+/* The same model with its large initializers in a side file (ONNX external
+ * data, as big PyTorch exports write them) gives the same logits. */
+static void test_external_data(void **state)
+{
+    (void)state;
+    check_against_torch(PTQ_SOURCE_DIR "/tests/fixtures/external_data/model.onnx", DEMO_FIX "input.npy",
+                        DEMO_FIX "logits.npy", PTQ_BACKEND_REF);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -106,6 +115,7 @@ int main(void)
         cmocka_unit_test(test_default_backend_224),
         cmocka_unit_test(test_demo_ref),
         cmocka_unit_test(test_demo_default_backend),
+        cmocka_unit_test(test_external_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
