@@ -460,13 +460,50 @@ static void test_int8_add_exact(void **state)
         }
 }
 
+/* QuantizeLinear of a float input (AVX-512 + tail), DQ -> GlobalAveragePool
+ * -> Q on a plain int8 tensor and on an int8 conv's nhwc output, and
+ * DQ -> Flatten -> Q as a view of the integers, against the reference. */
+static void test_int8_quant_gap(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        builder b;
+        ptq_dtype dt = k ? PTQ_DTYPE_INT8 : PTQ_DTYPE_UINT8;
+        int64_t xd[4] = {2, 19, 5, 3};
+        b_init(&b, 13);
+        int x = b_input(&b, "x", 4, xd);
+        int xq = qdq_t(&b, x, "xin", 1.f / 127.f, k ? -3 : 128, dt);
+        int gp = b_node(&b, "GlobalAveragePool", 1, &xq, "gap");
+        gp = qdq_t(&b, gp, "gapq", 0.0021f, k ? 5 : 120, dt);
+        int f = b_node(&b, "Flatten", 1, &gp, "flat");
+        f = qdq_t(&b, f, "flatq", 0.0021f, k ? 5 : 120, dt);
+        b_output(&b, f);
+        check(&b, k ? "int8 quantize, gap, flatten (s8)" : "int8 quantize, gap, flatten (u8)", -1e-30, 3);
+    }
+    /* GAP reading an int8 conv's output in the conv's layout */
+    builder b;
+    int64_t xd[4] = {1, 32, 9, 9}, p1[4] = {1, 1, 1, 1};
+    b_init(&b, 13);
+    int x = b_input(&b, "x", 4, xd);
+    float xs = 2.f / 255.f, ys = 0.05f, gs = 0.01f;
+    int xq = qdq(&b, x, "xin", xs, 128);
+    int y = qconv(&b, xq, "c1", 32, 32, 3, p1, xs);
+    y = b_node(&b, "Relu", 1, &y, "relu");
+    y = qdq(&b, y, "y", ys, 0);
+    int gp = b_node(&b, "GlobalAveragePool", 1, &y, "gap");
+    gp = qdq(&b, gp, "gapq", gs, 3);
+    b_output(&b, gp);
+    /* the conv may move an element by one step (ys); the mean by ys / gs steps at most */
+    check(&b, "int8 conv -> gap", -(ys * 1.0001), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_variants),    cmocka_unit_test(test_conv_bn_relu),
         cmocka_unit_test(test_conv_add_relu),    cmocka_unit_test(test_pooling),
         cmocka_unit_test(test_gemm_matmul_misc), cmocka_unit_test(test_int8),
-        cmocka_unit_test(test_int8_add_exact),
+        cmocka_unit_test(test_int8_add_exact),   cmocka_unit_test(test_int8_quant_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,6 +54,8 @@ typedef enum ptq__dnnl_gkind {
     PTQ__DNNL_G_QPOOL,   /* DQ -> MaxPool -> Q with the same quantization */
     PTQ__DNNL_G_QGEMM,   /* DQ -> Gemm(DQ w, DQ b) -> [Relu] -> Q */
     PTQ__DNNL_G_QADD,    /* DQ, DQ -> Add -> [Relu] -> Q, elementwise on the integers */
+    PTQ__DNNL_G_QGAP,    /* DQ -> GlobalAveragePool -> Q (rank 4, plain or nhwc input) */
+    PTQ__DNNL_G_QUANT,   /* QuantizeLinear of a float activation (scalar scale/zero point) */
 } ptq__dnnl_gkind;
 
 typedef struct ptq__dnnl_post {

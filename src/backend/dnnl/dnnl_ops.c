@@ -477,6 +477,19 @@ static bool match_pool(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
             return true;
         }
     }
+    /* int8 global average pooling: DQ -> GlobalAveragePool -> Q */
+    if (n->op == PTQ__OP_GLOBAL_AVERAGE_POOL && xv->rank == 4 && act_dq(p, x, &qx, &grp->x_scale, &grp->x_zp)) {
+        int c = ptq__dnnl_sole_consumer(g, n->outputs[0]);
+        if (c >= 0 && g->nodes[c].op == PTQ__OP_QUANTIZE_LINEAR && node_qparams(g, &g->nodes[c], &qy) &&
+            qp_scalar(&qy, &grp->y_scale, &grp->y_zp) && xv->dims[2] * xv->dims[3] > 0) {
+            grp->kind = PTQ__DNNL_G_QGAP;
+            grp->data_value = qx.q;
+            grp->in[grp->n_in++] = qx.q;
+            grp->out = qy.q;
+            absorb(p, &c, 1);
+            return true;
+        }
+    }
     if (xv->dtype != PTQ_DTYPE_FLOAT32) return false;
     if (!global) {
         geom gm;
@@ -583,6 +596,54 @@ static bool match_simple(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
     }
 }
 
+static bool is_view_op(const ptq__node *n)
+{
+    switch (n->op) {
+    case PTQ__OP_FLATTEN: case PTQ__OP_RESHAPE: case PTQ__OP_SQUEEZE: case PTQ__OP_UNSQUEEZE: case PTQ__OP_IDENTITY:
+        return n->n_outputs == 1;
+    default: return false;
+    }
+}
+
+/* QuantizeLinear of a float activation with a scalar scale and zero point. */
+static bool match_quant(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__node *n = &p->g->nodes[i];
+    qparams q;
+    if (!node_qparams(p->g, n, &q) || is_constish(p, q.f) || val(p, q.f)->dtype != PTQ_DTYPE_FLOAT32 ||
+        !qp_scalar(&q, &grp->y_scale, &grp->y_zp))
+        return false;
+    grp->kind = PTQ__DNNL_G_QUANT;
+    grp->data_value = q.f;
+    grp->in[grp->n_in++] = q.f;
+    grp->out = q.q;
+    return true;
+}
+
+/* DQ -> Flatten/Reshape/... -> Q with the same quantization: a view of the
+ * integers (the float round trip is the identity). */
+static bool match_qview(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
+{
+    const ptq__graph *g = p->g;
+    qparams qa, qb;
+    float as, bs;
+    int32_t az, bz;
+    if (!act_dq(p, g->nodes[i].outputs[0], &qa, &as, &az)) return false;
+    int v = ptq__dnnl_sole_consumer(g, qa.f);
+    if (v < 0 || !is_view_op(&g->nodes[v]) || g->nodes[v].inputs[0] != qa.f || g->nodes[v].outputs[0] < 0) return false;
+    int c = ptq__dnnl_sole_consumer(g, g->nodes[v].outputs[0]);
+    if (c < 0 || g->nodes[c].op != PTQ__OP_QUANTIZE_LINEAR || !node_qparams(g, &g->nodes[c], &qb) || !qp_scalar(&qb, &bs, &bz) ||
+        bs != as || bz != az || qb.dt != qa.dt)
+        return false;
+    grp->kind = PTQ__DNNL_G_VIEW;
+    grp->data_value = qa.q;
+    grp->in[grp->n_in++] = qa.q;
+    grp->out = qb.q;
+    int nodes[2] = {v, c};
+    absorb(p, nodes, 2);
+    return true;
+}
+
 ptq_status ptq__dnnl_match(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
 {
     const ptq__node *n = &p->g->nodes[i];
@@ -623,6 +684,8 @@ ptq_status ptq__dnnl_match(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
                 ok = match_simple(p, i, grp);
             }
             break;
+        case PTQ__OP_QUANTIZE_LINEAR: ok = match_quant(p, i, grp); break;
+        case PTQ__OP_DEQUANTIZE_LINEAR: ok = match_qview(p, i, grp); break;
         default: ok = match_simple(p, i, grp); break;
         }
     if (!ok) group_ref(p, i, grp);
@@ -633,7 +696,7 @@ const char *ptq__dnnl_gkind_name(const ptq__dnnl_group *grp, const ptq__graph *g
 {
     switch (grp->kind) {
     case PTQ__DNNL_G_REF: return g->nodes[grp->anchor].op_type;
-    case PTQ__DNNL_G_VIEW: return "view";
+    case PTQ__DNNL_G_VIEW: return g->nodes[grp->anchor].op == PTQ__OP_DEQUANTIZE_LINEAR ? "view int8" : "view";
     case PTQ__DNNL_G_CONV: return grp->sum_value >= 0 ? "conv+sum" : "conv";
     case PTQ__DNNL_G_POOL: return "pool";
     case PTQ__DNNL_G_GEMM: return "gemm";
@@ -645,6 +708,8 @@ const char *ptq__dnnl_gkind_name(const ptq__dnnl_group *grp, const ptq__graph *g
     case PTQ__DNNL_G_QPOOL: return "pool int8";
     case PTQ__DNNL_G_QGEMM: return "gemm int8";
     case PTQ__DNNL_G_QADD: return "add int8";
+    case PTQ__DNNL_G_QGAP: return "global avg pool int8";
+    case PTQ__DNNL_G_QUANT: return "quantize";
     }
     return "?";
 }
@@ -1295,6 +1360,150 @@ static ptq_status emit_qadd(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     return PTQ_STATUS_OK;
 }
 
+/* QuantizeLinear of a plain float tensor: q = saturate(round_half_even(x / s) + zp),
+ * AVX-512 with the same division, bit-exact with its scalar twin. */
+typedef struct quant_params {
+    size_t n;
+    ptq_dtype dt;
+    float s;
+    int32_t zp;
+} quant_params;
+
+static void quant_scalar(const quant_params *q, const float *x, void *y, size_t i0, size_t i1)
+{
+    int32_t lo, hi;
+    ptq__qrange(q->dt, &lo, &hi);
+    for (size_t i = i0; i < i1; i++) {
+        int32_t r = ptq__quantize_f32(x[i], q->s, q->zp, lo, hi);
+        if (q->dt == PTQ_DTYPE_UINT8) ((uint8_t *)y)[i] = (uint8_t)r;
+        else ((int8_t *)y)[i] = (int8_t)r;
+    }
+}
+
+#ifdef QADD_AVX512
+__attribute__((target("avx512f,avx512bw"))) static size_t quant_avx512(const quant_params *q, const float *x, void *y_)
+{
+    int32_t lo, hi;
+    ptq__qrange(q->dt, &lo, &hi);
+    bool u8 = q->dt == PTQ_DTYPE_UINT8;
+    const __m512 s = _mm512_set1_ps(q->s);
+    const __m512 flo = _mm512_set1_ps((float)(lo - q->zp)), fhi = _mm512_set1_ps((float)(hi - q->zp));
+    const __m512i zp = _mm512_set1_epi32(q->zp);
+    size_t n16 = q->n / 16 * 16;
+    for (size_t i = 0; i < n16; i += 16) {
+        __m512 x16 = _mm512_loadu_ps(x + i);
+        __m512 v = _mm512_div_ps(x16, s);
+        v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
+        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), zp);
+        /* NaN: the zero point, like the reference */
+        r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(x16, x16, _CMP_UNORD_Q), zp);
+        _mm_storeu_si128((__m128i *)((uint8_t *)y_ + i), u8 ? _mm512_cvtusepi32_epi8(r) : _mm512_cvtsepi32_epi8(r));
+    }
+    return n16;
+}
+#endif
+
+static void quant_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
+{
+    const quant_params *q = s->params;
+    size_t done = 0;
+#ifdef QADD_AVX512
+    if (!qadd_simd) {
+        const char *e = getenv("PTQ_DNNL_NO_SIMD");
+        __builtin_cpu_init();
+        qadd_simd = (e && e[0] == '1') || !__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ? -1 : 1;
+    }
+    if (qadd_simd > 0) done = quant_avx512(q, in[0], out[0]);
+#endif
+    quant_scalar(q, in[0], out[0], done, q->n);
+}
+
+static ptq_status emit_quant(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    ptq_status st;
+    int tx, ty;
+    if ((st = ptq__dnnl_value_as(p, grp->data_value, NULL, &tx))) return st;
+    if ((st = out_tensor(p, grp, NULL, &ty))) return st;
+    quant_params *q = malloc(sizeof *q);
+    if (!q) return ptq__oom();
+    *q = (quant_params){.n = p->tensors[ty].bytes, .dt = p->tensors[ty].dtype, .s = grp->y_scale, .zp = grp->y_zp};
+    if ((st = ptq__dnnl_step_fn_add(p, quant_run, q, 1, &tx, 1, &ty))) return st;
+    p->value_tensor[grp->out] = ty;
+    return PTQ_STATUS_OK;
+}
+
+/* DQ -> GlobalAveragePool -> Q with the reference's float arithmetic: per
+ * (n, c), sum over h, w in order of (q - zx) * sx, divided by H * W, then
+ * quantized. Reads nchw or nhwc (the layout int8 convs produce) in place;
+ * the nhwc loop runs channels innermost (same per-channel order). */
+typedef struct qgap_params {
+    int64_t n, c, hw;
+    bool nhwc;
+    ptq_dtype xdt, ydt;
+    float sx, sy;
+    int32_t zx, zy;
+} qgap_params;
+
+static void qgap_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
+{
+    const qgap_params *q = s->params;
+    int32_t lo, hi;
+    ptq__qrange(q->ydt, &lo, &hi);
+    bool xu8 = q->xdt == PTQ_DTYPE_UINT8;
+    float sum[512];
+    for (int64_t n = 0; n < q->n; n++)
+        for (int64_t c0 = 0; c0 < q->c; c0 += 512) {
+            int64_t cn = q->c - c0 < 512 ? q->c - c0 : 512;
+            for (int64_t c = 0; c < cn; c++) sum[c] = 0.0f;
+            if (q->nhwc) {
+                for (int64_t i = 0; i < q->hw; i++) {
+                    size_t base = (size_t)((n * q->hw + i) * q->c + c0);
+                    if (xu8) {
+                        const uint8_t *x = (const uint8_t *)in[0] + base;
+                        for (int64_t c = 0; c < cn; c++) sum[c] += (float)((int32_t)x[c] - q->zx) * q->sx;
+                    } else {
+                        const int8_t *x = (const int8_t *)in[0] + base;
+                        for (int64_t c = 0; c < cn; c++) sum[c] += (float)((int32_t)x[c] - q->zx) * q->sx;
+                    }
+                }
+            } else {
+                for (int64_t c = 0; c < cn; c++) {
+                    size_t base = (size_t)((n * q->c + c0 + c) * q->hw);
+                    for (int64_t i = 0; i < q->hw; i++) {
+                        int32_t v = xu8 ? ((const uint8_t *)in[0])[base + i] : ((const int8_t *)in[0])[base + i];
+                        sum[c] += (float)(v - q->zx) * q->sx;
+                    }
+                }
+            }
+            for (int64_t c = 0; c < cn; c++) {
+                int32_t r = ptq__quantize_f32(sum[c] / (float)q->hw, q->sy, q->zy, lo, hi);
+                ptq__qstore(q->ydt, out[0], n * q->c + c0 + c, r);
+            }
+        }
+}
+
+static ptq_status emit_qgap(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
+{
+    ptq_status st;
+    const ptq__value *xv = val(p, grp->data_value);
+    dnnl_data_type_t ddt;
+    if (!ptq__dnnl_dt(xv->dtype, &ddt)) return PTQ_STATUS_UNSUPPORTED;
+    dnnl_dims_t d = {xv->dims[0], xv->dims[1], xv->dims[2], xv->dims[3]};
+    dnnl_memory_desc_t nhwc;
+    if ((st = ptq__dnnl_check(dnnl_memory_desc_init_by_tag(&nhwc, 4, d, ddt, dnnl_acdb), "nhwc desc", NULL))) return st;
+    int tx = p->value_tensor[grp->data_value], ty;
+    bool is_nhwc = tx >= 0 && p->tensors[tx].has_md && dnnl_memory_desc_equal(&p->tensors[tx].md, &nhwc);
+    if (!is_nhwc && (st = ptq__dnnl_value_as(p, grp->data_value, NULL, &tx))) return st;
+    if ((st = out_tensor(p, grp, NULL, &ty))) return st;
+    qgap_params *q = malloc(sizeof *q);
+    if (!q) return ptq__oom();
+    *q = (qgap_params){.n = xv->dims[0], .c = xv->dims[1], .hw = xv->dims[2] * xv->dims[3], .nhwc = is_nhwc, .xdt = xv->dtype,
+                       .ydt = val(p, grp->out)->dtype, .sx = grp->x_scale, .sy = grp->y_scale, .zx = grp->x_zp, .zy = grp->y_zp};
+    if ((st = ptq__dnnl_step_fn_add(p, qgap_run, q, 1, &tx, 1, &ty))) return st;
+    p->value_tensor[grp->out] = ty;
+    return PTQ_STATUS_OK;
+}
+
 ptq_status ptq__dnnl_emit(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
 {
     switch (grp->kind) {
@@ -1304,6 +1513,8 @@ ptq_status ptq__dnnl_emit(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     case PTQ__DNNL_G_VIEW: return emit_view(p, grp);
     case PTQ__DNNL_G_ELTWISE: case PTQ__DNNL_G_BINARY: case PTQ__DNNL_G_SOFTMAX: return emit_simple(p, grp);
     case PTQ__DNNL_G_QADD: return emit_qadd(p, grp);
+    case PTQ__DNNL_G_QGAP: return emit_qgap(p, grp);
+    case PTQ__DNNL_G_QUANT: return emit_quant(p, grp);
     case PTQ__DNNL_G_REF: break;
     }
     return ptq__fail(PTQ_STATUS_INVALID_STATE, "oneDNN plan: group of kind %d cannot be emitted", (int)grp->kind);
