@@ -98,6 +98,7 @@ ptq_status ptq_session_run(ptq_session *s, int n_inputs, const ptq_tensor *const
 
 ptq_status ptq_session_stats(const ptq_session *s, ptq_model_stats *stats_out)
 {
-    ptq__graph_count(s->graph, &stats_out->macs, &stats_out->params);
+    stats_out->macs = ptq__graph_macs(s->graph);
+    stats_out->params = ptq__graph_params(s->model->graph);
     return PTQ_STATUS_OK;
 }

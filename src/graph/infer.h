@@ -20,8 +20,9 @@ typedef struct ptq__infer_options {
 ptq_status ptq__graph_bind_inputs(ptq__graph *g, int n_shapes, const ptq_input_shape *shapes);
 ptq_status ptq__graph_infer(ptq__graph *g, const ptq__infer_options *opt);
 
-/* Multiply-accumulates of one run, and parameter count (initializer elements
- * feeding Conv/Gemm/MatMul/BatchNormalization and their quantized forms). */
-void ptq__graph_count(const ptq__graph *g, int64_t *macs_out, int64_t *params_out);
+/* Multiply-accumulates of one run of an inferred graph. */
+int64_t ptq__graph_macs(const ptq__graph *g);
+/* Parameter count of a graph as loaded (before folding). */
+int64_t ptq__graph_params(const ptq__graph *g);
 
 #endif

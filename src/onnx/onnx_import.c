@@ -146,6 +146,7 @@ static ptq_status convert_graph(const Onnx__ModelProto *mp, const char *path, co
         if (!vi->name) return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: graph output %zu has no name", path, i);
         int v = ptq__graph_value(g, vi->name);
         if (v < 0) return ptq__oom();
+        if (!g->values[v].data && (st = set_value_info(g, v, vi))) return st;
         g->outputs[g->n_outputs++] = v;
     }
     int *ins = NULL, *outs = NULL;
