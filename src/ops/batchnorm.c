@@ -17,8 +17,7 @@ ptq_status ptq__kernel_batchnorm(ptq__kernel_ctx *ctx)
 {
     static const char *const names[5] = {"X", "scale", "B", "input_mean", "input_var"};
     ptq_status st;
-    for (int i = 0; i < 5; i++)
-        if ((st = ptq__kernel_require(ctx, i, PTQ_DTYPE_UNDEFINED))) return st;
+    if ((st = ptq__kernel_require_n(ctx, 5, PTQ_DTYPE_UNDEFINED))) return st;
     for (int i = 0; i < 5; i++)
         if (ctx->in[i]->dtype != PTQ_DTYPE_FLOAT32)
             return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "%s has dtype %s, only float32 is supported", names[i],

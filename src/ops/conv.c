@@ -9,12 +9,8 @@
  *                x[n][c][o * stride - pad_begin + k * dilation] * w[m][c - g*Cg][k]
  *
  * where x outside the input is 0 (for the integer ops: equal to the input zero
- * point, i.e. 0 after subtracting it). Output size per spatial axis:
- *
- *   NOTSET/explicit  out = floor((in + pad_begin + pad_end - ((k-1)*d + 1)) / s) + 1
- *   VALID            the same with zero pads
- *   SAME_UPPER/LOWER out = ceil(in / s); total pad = max(0, (out-1)*s + (k-1)*d + 1 - in),
- *                    the odd pixel at the end (UPPER) or at the beginning (LOWER)
+ * point, i.e. 0 after subtracting it). The output size per spatial axis
+ * (explicit pads, VALID, SAME_UPPER/LOWER) is computed by window.h.
  *
  * Computation: im2col through a gather map shared by all channels, then the
  * plain GEMM of gemm_ref.h (float accumulation for Conv, exact int32 for the
@@ -22,35 +18,29 @@
 #include "ops/gemm_ref.h"
 #include "ops/kernel.h"
 #include "ops/requant.h"
+#include "ops/window.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define CONV_MAX_SP (PTQ_MAX_DIMS - 2)
-
 typedef struct conv_geom {
-    int nsp;                      /* spatial rank */
+    ptq__window w; /* spatial geometry */
     int64_t batch, c_in, c_out, group;
-    int64_t cg, mg;               /* input / output channels per group */
-    int64_t in[CONV_MAX_SP], out[CONV_MAX_SP], k[CONV_MAX_SP];
-    int64_t stride[CONV_MAX_SP], dil[CONV_MAX_SP], pad_b[CONV_MAX_SP], pad_e[CONV_MAX_SP];
-    int64_t in_size, out_size, k_size; /* products over the spatial axes */
+    int64_t cg, mg; /* input / output channels per group */
 } conv_geom;
 
 static ptq_status conv_geom_init(const ptq__kernel_ctx *ctx, const ptq_tensor *X, const ptq_tensor *W, conv_geom *g)
 {
-    const ptq__node *node = ctx->node;
     memset(g, 0, sizeof *g);
-    if (X->rank < 3)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "input has rank %d, expected N x C x spatial (rank >= 3)", X->rank);
+    ptq_status st;
+    if ((st = ptq__window_check_input(ctx, X))) return st;
     if (W->rank != X->rank)
         return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "weight has rank %d, expected %d (same as the input)", W->rank,
                                 X->rank);
-    g->nsp = X->rank - 2;
     g->batch = X->dims[0];
     g->c_in = X->dims[1];
     g->c_out = W->dims[0];
-    g->group = ptq__node_attr_int(node, "group", 1);
+    g->group = ptq__node_attr_int(ctx->node, "group", 1);
     if (g->group < 1)
         return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "group is %lld, must be >= 1", (long long)g->group);
     if (g->c_in % g->group || g->c_out % g->group)
@@ -63,68 +53,9 @@ static ptq_status conv_geom_init(const ptq__kernel_ctx *ctx, const ptq_tensor *X
         return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
                                 "weight has %lld input channels, expected C/group = %lld/%lld = %lld", (long long)W->dims[1],
                                 (long long)g->c_in, (long long)g->group, (long long)g->cg);
-
-    const int64_t *ks, *strides, *dils, *pads;
-    int nks = ptq__node_attr_ints(node, "kernel_shape", &ks);
-    int nst = ptq__node_attr_ints(node, "strides", &strides);
-    int ndl = ptq__node_attr_ints(node, "dilations", &dils);
-    int npd = ptq__node_attr_ints(node, "pads", &pads);
-    const char *auto_pad = ptq__node_attr_string(node, "auto_pad", "NOTSET");
-    if (nks && nks != g->nsp)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "kernel_shape has %d values, expected %d", nks, g->nsp);
-    if (nst && nst != g->nsp)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "strides has %d values, expected %d", nst, g->nsp);
-    if (ndl && ndl != g->nsp)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "dilations has %d values, expected %d", ndl, g->nsp);
-    if (npd && npd != 2 * g->nsp)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "pads has %d values, expected %d", npd, 2 * g->nsp);
-    int same_upper = !strcmp(auto_pad, "SAME_UPPER"), same_lower = !strcmp(auto_pad, "SAME_LOWER");
-    int valid = !strcmp(auto_pad, "VALID");
-    if (!same_upper && !same_lower && !valid && strcmp(auto_pad, "NOTSET"))
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "auto_pad '%s' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID",
-                                auto_pad);
-    if (npd && (same_upper || same_lower || valid))
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "pads cannot be given together with auto_pad '%s'", auto_pad);
-
-    g->in_size = g->out_size = g->k_size = 1;
-    for (int d = 0; d < g->nsp; d++) {
-        g->in[d] = X->dims[2 + d];
-        g->k[d] = W->dims[2 + d];
-        if (nks && ks[d] != g->k[d])
-            return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "kernel_shape[%d] = %lld differs from the weight's %lld", d,
-                                    (long long)ks[d], (long long)g->k[d]);
-        g->stride[d] = nst ? strides[d] : 1;
-        g->dil[d] = ndl ? dils[d] : 1;
-        if (g->stride[d] < 1 || g->dil[d] < 1 || g->k[d] < 1)
-            return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
-                                    "spatial axis %d: stride %lld, dilation %lld and kernel %lld must be >= 1", d,
-                                    (long long)g->stride[d], (long long)g->dil[d], (long long)g->k[d]);
-        int64_t ext = (g->k[d] - 1) * g->dil[d] + 1; /* dilated kernel extent */
-        if (same_upper || same_lower) {
-            g->out[d] = (g->in[d] + g->stride[d] - 1) / g->stride[d];
-            int64_t total = (g->out[d] - 1) * g->stride[d] + ext - g->in[d];
-            if (total < 0) total = 0;
-            g->pad_b[d] = same_upper ? total / 2 : total - total / 2;
-            g->pad_e[d] = total - g->pad_b[d];
-        } else {
-            g->pad_b[d] = npd ? pads[d] : 0;
-            g->pad_e[d] = npd ? pads[g->nsp + d] : 0;
-            if (g->pad_b[d] < 0 || g->pad_e[d] < 0)
-                return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "pads of spatial axis %d are negative (%lld, %lld)", d,
-                                        (long long)g->pad_b[d], (long long)g->pad_e[d]);
-            int64_t span = g->in[d] + g->pad_b[d] + g->pad_e[d] - ext;
-            if (span < 0)
-                return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
-                                        "spatial axis %d: padded input %lld is smaller than the dilated kernel %lld", d,
-                                        (long long)(g->in[d] + g->pad_b[d] + g->pad_e[d]), (long long)ext);
-            g->out[d] = span / g->stride[d] + 1;
-        }
-        g->in_size *= g->in[d];
-        g->out_size *= g->out[d];
-        g->k_size *= g->k[d];
-    }
-    if (g->in_size > INT32_MAX)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "spatial size %lld too large", (long long)g->in_size);
+    if ((st = ptq__window_geometry(ctx, X, W->dims + 2, 0, &g->w))) return st;
+    if (g->w.in_size > INT32_MAX)
+        return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "spatial size %lld too large", (long long)g->w.in_size);
     return PTQ_STATUS_OK;
 }
 
@@ -132,45 +63,45 @@ static void conv_out_dims(const conv_geom *g, int64_t *dims)
 {
     dims[0] = g->batch;
     dims[1] = g->c_out;
-    for (int d = 0; d < g->nsp; d++) dims[2 + d] = g->out[d];
+    for (int d = 0; d < g->w.nsp; d++) dims[2 + d] = g->w.out[d];
 }
 
 /* True when im2col would copy the input unchanged (1x1 kernel, stride 1, no pad). */
 static int conv_is_pointwise(const conv_geom *g)
 {
-    for (int d = 0; d < g->nsp; d++)
-        if (g->k[d] != 1 || g->stride[d] != 1 || g->pad_b[d] || g->pad_e[d]) return 0;
+    for (int d = 0; d < g->w.nsp; d++)
+        if (g->w.k[d] != 1 || g->w.stride[d] != 1 || g->w.pad_b[d] || g->w.pad_e[d]) return 0;
     return 1;
 }
 
 /* The im2col gather map: map[kk * out_size + p] is the offset inside one
  * input channel read by kernel tap kk at output position p, or -1 for padding.
  * It is the same for every channel, group and batch. */
-static int32_t *conv_gather_map(const conv_geom *g)
+static int32_t *conv_gather_map(const ptq__window *w)
 {
-    int32_t *map = malloc(sizeof(int32_t) * (size_t)(g->k_size * g->out_size));
+    int32_t *map = malloc(sizeof(int32_t) * (size_t)(w->k_size * w->out_size));
     if (!map) return NULL;
-    int64_t kidx[CONV_MAX_SP], oidx[CONV_MAX_SP];
-    for (int64_t kk = 0; kk < g->k_size; kk++) {
+    int64_t kidx[PTQ__WINDOW_MAX_SP], oidx[PTQ__WINDOW_MAX_SP];
+    for (int64_t kk = 0; kk < w->k_size; kk++) {
         int64_t krest = kk; /* kk -> kernel coordinates */
-        for (int d = g->nsp - 1; d >= 0; d--) {
-            kidx[d] = krest % g->k[d];
-            krest /= g->k[d];
+        for (int d = w->nsp - 1; d >= 0; d--) {
+            kidx[d] = krest % w->k[d];
+            krest /= w->k[d];
         }
-        for (int64_t p = 0; p < g->out_size; p++) {
+        for (int64_t p = 0; p < w->out_size; p++) {
             int64_t rest = p;
-            for (int d = g->nsp - 1; d >= 0; d--) {
-                oidx[d] = rest % g->out[d];
-                rest /= g->out[d];
+            for (int d = w->nsp - 1; d >= 0; d--) {
+                oidx[d] = rest % w->out[d];
+                rest /= w->out[d];
             }
             int64_t off = 0;
             int inside = 1;
-            for (int d = 0; d < g->nsp; d++) {
-                int64_t i = oidx[d] * g->stride[d] - g->pad_b[d] + kidx[d] * g->dil[d];
-                if (i < 0 || i >= g->in[d]) inside = 0;
-                off = off * g->in[d] + i;
+            for (int d = 0; d < w->nsp; d++) {
+                int64_t i = oidx[d] * w->stride[d] - w->pad_b[d] + kidx[d] * w->dil[d];
+                if (i < 0 || i >= w->in[d]) inside = 0;
+                off = off * w->in[d] + i;
             }
-            map[kk * g->out_size + p] = inside ? (int32_t)off : -1;
+            map[kk * w->out_size + p] = inside ? (int32_t)off : -1;
         }
     }
     return map;
@@ -180,22 +111,22 @@ static int32_t *conv_gather_map(const conv_geom *g)
 static void im2col_f32(const conv_geom *g, const int32_t *map, const float *x, float *col)
 {
     for (int64_t c = 0; c < g->cg; c++)
-        for (int64_t kk = 0; kk < g->k_size; kk++) {
-            const float *xc = x + c * g->in_size;
-            const int32_t *mrow = map + kk * g->out_size;
-            float *dst = col + (c * g->k_size + kk) * g->out_size;
-            for (int64_t p = 0; p < g->out_size; p++) dst[p] = mrow[p] >= 0 ? xc[mrow[p]] : 0.0f;
+        for (int64_t kk = 0; kk < g->w.k_size; kk++) {
+            const float *xc = x + c * g->w.in_size;
+            const int32_t *mrow = map + kk * g->w.out_size;
+            float *dst = col + (c * g->w.k_size + kk) * g->w.out_size;
+            for (int64_t p = 0; p < g->w.out_size; p++) dst[p] = mrow[p] >= 0 ? xc[mrow[p]] : 0.0f;
         }
 }
 
 static void im2col_s32(const conv_geom *g, const int32_t *map, const int32_t *x, int32_t *col)
 {
     for (int64_t c = 0; c < g->cg; c++)
-        for (int64_t kk = 0; kk < g->k_size; kk++) {
-            const int32_t *xc = x + c * g->in_size;
-            const int32_t *mrow = map + kk * g->out_size;
-            int32_t *dst = col + (c * g->k_size + kk) * g->out_size;
-            for (int64_t p = 0; p < g->out_size; p++) dst[p] = mrow[p] >= 0 ? xc[mrow[p]] : 0;
+        for (int64_t kk = 0; kk < g->w.k_size; kk++) {
+            const int32_t *xc = x + c * g->w.in_size;
+            const int32_t *mrow = map + kk * g->w.out_size;
+            int32_t *dst = col + (c * g->w.k_size + kk) * g->w.out_size;
+            for (int64_t p = 0; p < g->w.out_size; p++) dst[p] = mrow[p] >= 0 ? xc[mrow[p]] : 0;
         }
 }
 
@@ -216,8 +147,7 @@ static ptq_status conv_bias_check(const ptq__kernel_ctx *ctx, const ptq_tensor *
 ptq_status ptq__kernel_conv(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_FLOAT32)) || (st = ptq__kernel_require(ctx, 1, PTQ_DTYPE_FLOAT32)))
-        return st;
+    if ((st = ptq__kernel_require_n(ctx, 2, PTQ_DTYPE_FLOAT32))) return st;
     const ptq_tensor *X = ctx->in[0], *W = ctx->in[1], *B = ptq__kernel_in(ctx, 2);
     conv_geom g;
     if ((st = conv_geom_init(ctx, X, W, &g)) || (st = conv_bias_check(ctx, B, PTQ_DTYPE_FLOAT32, g.c_out))) return st;
@@ -225,12 +155,12 @@ ptq_status ptq__kernel_conv(ptq__kernel_ctx *ctx)
     conv_out_dims(&g, ydims);
     ptq_tensor *Y;
     if ((st = ptq__kernel_output(ctx, 0, PTQ_DTYPE_FLOAT32, X->rank, ydims, &Y)) || ctx->shape_only || !Y) return st;
-    if (g.out_size == 0 || g.batch == 0) return PTQ_STATUS_OK;
+    if (g.w.out_size == 0 || g.batch == 0) return PTQ_STATUS_OK;
 
     int pointwise = conv_is_pointwise(&g);
-    int64_t kdim = g.cg * g.k_size;
-    int32_t *map = pointwise ? NULL : conv_gather_map(&g);
-    float *col = pointwise ? NULL : malloc(sizeof(float) * (size_t)(kdim * g.out_size));
+    int64_t kdim = g.cg * g.w.k_size;
+    int32_t *map = pointwise ? NULL : conv_gather_map(&g.w);
+    float *col = pointwise ? NULL : malloc(sizeof(float) * (size_t)(kdim * g.w.out_size));
     if (!pointwise && (!map || !col)) {
         free(map);
         free(col);
@@ -240,13 +170,13 @@ ptq_status ptq__kernel_conv(ptq__kernel_ctx *ctx)
     float *y = Y->data;
     for (int64_t n = 0; n < g.batch; n++)
         for (int64_t gi = 0; gi < g.group; gi++) {
-            const float *xg = x + (n * g.c_in + gi * g.cg) * g.in_size;
-            float *yg = y + (n * g.c_out + gi * g.mg) * g.out_size;
+            const float *xg = x + (n * g.c_in + gi * g.cg) * g.w.in_size;
+            float *yg = y + (n * g.c_out + gi * g.mg) * g.w.out_size;
             if (!pointwise) im2col_f32(&g, map, xg, col);
             if (bias)
                 for (int64_t m = 0; m < g.mg; m++)
-                    for (int64_t p = 0; p < g.out_size; p++) yg[m * g.out_size + p] = bias[gi * g.mg + m];
-            ptq__gemm_f32_ref(g.mg, g.out_size, kdim, w + gi * g.mg * kdim, pointwise ? xg : col, yg);
+                    for (int64_t p = 0; p < g.w.out_size; p++) yg[m * g.w.out_size + p] = bias[gi * g.mg + m];
+            ptq__gemm_f32_ref(g.mg, g.w.out_size, kdim, w + gi * g.mg * kdim, pointwise ? xg : col, yg);
         }
     free(map);
     free(col);
@@ -254,8 +184,6 @@ ptq_status ptq__kernel_conv(ptq__kernel_ctx *ctx)
 }
 
 /* ---- integer convolutions ------------------------------------------------ */
-
-static int is_q8(ptq_dtype t) { return t == PTQ_DTYPE_UINT8 || t == PTQ_DTYPE_INT8; }
 
 /* A zero point or scale: per tensor (one element) or per channel (n). */
 static ptq_status conv_qparam_check(const ptq__kernel_ctx *ctx, const ptq_tensor *t, const char *name, ptq_dtype want,
@@ -285,13 +213,13 @@ static ptq_status conv_integer_acc(const conv_geom *g, const ptq_tensor *X, cons
                                    const ptq_tensor *WZ, int32_t *acc)
 {
     ptq_status st = PTQ_STATUS_OK;
-    int64_t kdim = g->cg * g->k_size;
+    int64_t kdim = g->cg * g->w.k_size;
     int64_t nx = ptq_tensor_numel(X), nw = ptq_tensor_numel(W);
     int pointwise = conv_is_pointwise(g);
     int32_t *xs = malloc(sizeof(int32_t) * (size_t)(nx > 0 ? nx : 1));
     int32_t *ws = malloc(sizeof(int32_t) * (size_t)(nw > 0 ? nw : 1));
-    int32_t *map = pointwise ? NULL : conv_gather_map(g);
-    int32_t *col = pointwise ? NULL : malloc(sizeof(int32_t) * (size_t)(kdim * g->out_size));
+    int32_t *map = pointwise ? NULL : conv_gather_map(&g->w);
+    int32_t *col = pointwise ? NULL : malloc(sizeof(int32_t) * (size_t)(kdim * g->w.out_size));
     if (!xs || !ws || (!pointwise && (!map || !col))) {
         st = ptq__oom();
         goto done;
@@ -304,10 +232,10 @@ static ptq_status conv_integer_acc(const conv_geom *g, const ptq_tensor *X, cons
     }
     for (int64_t n = 0; n < g->batch; n++)
         for (int64_t gi = 0; gi < g->group; gi++) {
-            const int32_t *xg = xs + (n * g->c_in + gi * g->cg) * g->in_size;
+            const int32_t *xg = xs + (n * g->c_in + gi * g->cg) * g->w.in_size;
             if (!pointwise) im2col_s32(g, map, xg, col);
-            ptq__gemm_s32_ref(g->mg, g->out_size, kdim, ws + gi * g->mg * kdim, pointwise ? xg : col,
-                              acc + (n * g->c_out + gi * g->mg) * g->out_size);
+            ptq__gemm_s32_ref(g->mg, g->w.out_size, kdim, ws + gi * g->mg * kdim, pointwise ? xg : col,
+                              acc + (n * g->c_out + gi * g->mg) * g->w.out_size);
         }
 done:
     free(col);
@@ -320,10 +248,9 @@ done:
 ptq_status ptq__kernel_conv_integer(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_UNDEFINED)) || (st = ptq__kernel_require(ctx, 1, PTQ_DTYPE_UNDEFINED)))
-        return st;
+    if ((st = ptq__kernel_require_n(ctx, 2, PTQ_DTYPE_UNDEFINED))) return st;
     const ptq_tensor *X = ctx->in[0], *W = ctx->in[1], *XZ = ptq__kernel_in(ctx, 2), *WZ = ptq__kernel_in(ctx, 3);
-    if (!is_q8(X->dtype) || !is_q8(W->dtype))
+    if (!ptq__is_q8(X->dtype) || !ptq__is_q8(W->dtype))
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "x and w must be uint8 or int8 (got %s, %s)",
                                 ptq_dtype_name(X->dtype), ptq_dtype_name(W->dtype));
     conv_geom g;
@@ -340,11 +267,10 @@ ptq_status ptq__kernel_conv_integer(ptq__kernel_ctx *ctx)
 ptq_status ptq__kernel_qlinear_conv(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    for (int i = 0; i < 8; i++)
-        if ((st = ptq__kernel_require(ctx, i, PTQ_DTYPE_UNDEFINED))) return st;
+    if ((st = ptq__kernel_require_n(ctx, 8, PTQ_DTYPE_UNDEFINED))) return st;
     const ptq_tensor *X = ctx->in[0], *XS = ctx->in[1], *XZ = ctx->in[2], *W = ctx->in[3], *WS = ctx->in[4];
     const ptq_tensor *WZ = ctx->in[5], *YS = ctx->in[6], *YZ = ctx->in[7], *B = ptq__kernel_in(ctx, 8);
-    if (!is_q8(X->dtype) || !is_q8(W->dtype) || !is_q8(YZ->dtype))
+    if (!ptq__is_q8(X->dtype) || !ptq__is_q8(W->dtype) || !ptq__is_q8(YZ->dtype))
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "x, w and y_zero_point must be uint8 or int8 (got %s, %s, %s)",
                                 ptq_dtype_name(X->dtype), ptq_dtype_name(W->dtype), ptq_dtype_name(YZ->dtype));
     conv_geom g;
@@ -361,7 +287,7 @@ ptq_status ptq__kernel_qlinear_conv(ptq__kernel_ctx *ctx)
     ptq_tensor *Y;
     if ((st = ptq__kernel_output(ctx, 0, YZ->dtype, X->rank, ydims, &Y)) || ctx->shape_only || !Y) return st;
 
-    int64_t total = g.batch * g.c_out * g.out_size;
+    int64_t total = g.batch * g.c_out * g.w.out_size;
     int32_t *acc = calloc((size_t)(total > 0 ? total : 1), sizeof(int32_t));
     if (!acc) return ptq__oom();
     if ((st = conv_integer_acc(&g, X, XZ, W, WZ, acc))) {
@@ -378,8 +304,8 @@ ptq_status ptq__kernel_qlinear_conv(ptq__kernel_ctx *ctx)
         for (int64_t m = 0; m < g.c_out; m++) {
             float mult = ptq__requant_multiplier(x_scale, w_scale[qparam_at(WS, m)], y_scale);
             int32_t b = bias ? bias[m] : 0;
-            int64_t base = (n * g.c_out + m) * g.out_size;
-            for (int64_t p = 0; p < g.out_size; p++)
+            int64_t base = (n * g.c_out + m) * g.w.out_size;
+            for (int64_t p = 0; p < g.w.out_size; p++)
                 ptq__qstore(Y->dtype, Y->data, base + p, ptq__requantize(acc[base + p] + b, mult, y_zp, qmin, qmax));
         }
     free(acc);

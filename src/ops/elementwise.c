@@ -28,21 +28,6 @@ static bool is_int(ptq_dtype dt)
     }
 }
 
-/* Stores v into element i, wrapping to the type's width (two's complement). */
-static void set_int(ptq_tensor *t, int64_t i, int64_t v)
-{
-    switch (t->dtype) {
-    case PTQ_DTYPE_INT64: ((int64_t *)t->data)[i] = v; break;
-    case PTQ_DTYPE_INT32: ((int32_t *)t->data)[i] = (int32_t)(uint32_t)(uint64_t)v; break;
-    case PTQ_DTYPE_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)(uint64_t)v; break;
-    case PTQ_DTYPE_INT16: ((int16_t *)t->data)[i] = (int16_t)(uint16_t)(uint64_t)v; break;
-    case PTQ_DTYPE_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)(uint64_t)v; break;
-    case PTQ_DTYPE_INT8: ((int8_t *)t->data)[i] = (int8_t)(uint8_t)(uint64_t)v; break;
-    case PTQ_DTYPE_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)(uint64_t)v; break;
-    default: break;
-    }
-}
-
 static void set_double(ptq_tensor *t, int64_t i, double v)
 {
     if (t->dtype == PTQ_DTYPE_FLOAT32) ((float *)t->data)[i] = (float)v;
@@ -79,7 +64,7 @@ ptq_status ptq__kernel_unary(ptq__kernel_ctx *ctx)
     if (!is_float(x->dtype)) { /* integer Relu */
         for (int64_t i = 0; i < n; i++) {
             int64_t v = ptq__tensor_get_int(x, i);
-            set_int(y, i, v > 0 ? v : 0);
+            ptq__tensor_set_int(y, i, v > 0 ? v : 0);
         }
         return PTQ_STATUS_OK;
     }
@@ -163,7 +148,7 @@ ptq_status ptq__kernel_clip(ptq__kernel_ctx *ctx)
             int64_t v = ptq__tensor_get_int(x, i);
             if (v < lo) v = lo;
             if (v > hi) v = hi;
-            set_int(y, i, v);
+            ptq__tensor_set_int(y, i, v);
         }
     }
     return PTQ_STATUS_OK;
@@ -244,8 +229,7 @@ static ptq_status legacy_broadcast(const ptq__kernel_ctx *ctx, const ptq_tensor 
 ptq_status ptq__kernel_binary(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_UNDEFINED)) || (st = ptq__kernel_require(ctx, 1, PTQ_DTYPE_UNDEFINED)))
-        return st;
+    if ((st = ptq__kernel_require_n(ctx, 2, PTQ_DTYPE_UNDEFINED))) return st;
     const ptq_tensor *a = ctx->in[0], *b = ctx->in[1];
     ptq__op op = ctx->node->op;
     if (a->dtype != b->dtype)
@@ -303,7 +287,7 @@ ptq_status ptq__kernel_binary(ptq__kernel_ctx *ctx)
         } else {
             int64_t va = ptq__tensor_get_int(a, oa), vb = ptq__tensor_get_int(b, ob);
             /* uint8..uint32 fit in int64, so signed math then wrapping is exact. */
-            set_int(y, i, arith_i(op, va, vb));
+            ptq__tensor_set_int(y, i, arith_i(op, va, vb));
         }
         /* Advance the output index, carrying into outer dimensions. */
         for (int d = rank - 1; d >= 0; d--) {

@@ -66,6 +66,14 @@ ptq_status ptq__kernel_require(const ptq__kernel_ctx *ctx, int i, ptq_dtype dtyp
     return PTQ_STATUS_OK;
 }
 
+ptq_status ptq__kernel_require_n(const ptq__kernel_ctx *ctx, int n, ptq_dtype dtype)
+{
+    ptq_status st;
+    for (int i = 0; i < n; i++)
+        if ((st = ptq__kernel_require(ctx, i, dtype))) return st;
+    return PTQ_STATUS_OK;
+}
+
 ptq_status ptq__broadcast_shape(const ptq__kernel_ctx *ctx, const ptq_tensor *a, const ptq_tensor *b,
                                 int *rank_out, int64_t *dims_out)
 {
@@ -96,6 +104,21 @@ int64_t ptq__tensor_get_int(const ptq_tensor *t, int64_t i)
     case PTQ_DTYPE_FLOAT32: return (int64_t)((const float *)t->data)[i];
     case PTQ_DTYPE_FLOAT64: return (int64_t)((const double *)t->data)[i];
     default: return 0;
+    }
+}
+
+void ptq__tensor_set_int(ptq_tensor *t, int64_t i, int64_t v)
+{
+    switch (t->dtype) {
+    case PTQ_DTYPE_INT64: ((int64_t *)t->data)[i] = v; break;
+    case PTQ_DTYPE_INT32: ((int32_t *)t->data)[i] = (int32_t)(uint32_t)(uint64_t)v; break;
+    case PTQ_DTYPE_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)(uint64_t)v; break;
+    case PTQ_DTYPE_INT16: ((int16_t *)t->data)[i] = (int16_t)(uint16_t)(uint64_t)v; break;
+    case PTQ_DTYPE_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)(uint64_t)v; break;
+    case PTQ_DTYPE_INT8: ((int8_t *)t->data)[i] = (int8_t)(uint8_t)(uint64_t)v; break;
+    case PTQ_DTYPE_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)(uint64_t)v; break;
+    case PTQ_DTYPE_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)v; break;
+    default: break;
     }
 }
 

@@ -45,12 +45,17 @@ static inline const ptq_tensor *ptq__kernel_in(const ptq__kernel_ctx *ctx, int i
 }
 /* Checks that input i is present (and, when dtype != UNDEFINED, has that dtype). */
 ptq_status ptq__kernel_require(const ptq__kernel_ctx *ctx, int i, ptq_dtype dtype);
+/* ptq__kernel_require for inputs 0 .. n-1, in that order. */
+ptq_status ptq__kernel_require_n(const ptq__kernel_ctx *ctx, int n, ptq_dtype dtype);
 
 /* Numpy-style broadcast of two shapes into out (rank_out set). */
 ptq_status ptq__broadcast_shape(const ptq__kernel_ctx *ctx, const ptq_tensor *a, const ptq_tensor *b,
                                 int *rank_out, int64_t *dims_out);
 /* Reads element i of an integer tensor (int32/int64/int8/uint8...) as int64. */
 int64_t ptq__tensor_get_int(const ptq_tensor *t, int64_t i);
+/* Stores v into element i of an integer tensor (int8..int64, uint8..uint64),
+ * wrapping to the type's width (two's complement); other dtypes: no-op. */
+void ptq__tensor_set_int(ptq_tensor *t, int64_t i, int64_t v);
 /* Reads element i of a numeric tensor as double. */
 double ptq__tensor_get_double(const ptq_tensor *t, int64_t i);
 /* Sets a tensor header (no data) */

@@ -135,8 +135,7 @@ static float *transpose_copy(const float *src, int64_t rows, int64_t cols)
 ptq_status ptq__kernel_gemm(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_FLOAT32)) || (st = ptq__kernel_require(ctx, 1, PTQ_DTYPE_FLOAT32)))
-        return st;
+    if ((st = ptq__kernel_require_n(ctx, 2, PTQ_DTYPE_FLOAT32))) return st;
     const ptq_tensor *A = ctx->in[0], *B = ctx->in[1], *C = ptq__kernel_in(ctx, 2);
     int trans_a = (int)ptq__node_attr_int(ctx->node, "transA", 0);
     int trans_b = (int)ptq__node_attr_int(ctx->node, "transB", 0);
@@ -192,8 +191,7 @@ ptq_status ptq__kernel_gemm(ptq__kernel_ctx *ctx)
 ptq_status ptq__kernel_matmul(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_UNDEFINED)) || (st = ptq__kernel_require(ctx, 1, PTQ_DTYPE_UNDEFINED)))
-        return st;
+    if ((st = ptq__kernel_require_n(ctx, 2, PTQ_DTYPE_UNDEFINED))) return st;
     const ptq_tensor *A = ctx->in[0], *B = ctx->in[1];
     if (A->dtype != PTQ_DTYPE_FLOAT32 || B->dtype != PTQ_DTYPE_FLOAT32)
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "dtypes %s x %s not supported (float32 only)",
@@ -211,8 +209,6 @@ ptq_status ptq__kernel_matmul(ptq__kernel_ctx *ctx)
 }
 
 /* ---- integer matmuls ---------------------------------------------------- */
-
-static int is_q8(ptq_dtype t) { return t == PTQ_DTYPE_UINT8 || t == PTQ_DTYPE_INT8; }
 
 /* How a zero point / scale of A (rows) or B (columns) is indexed: by
  * matrix (batch) index `mat` and row/column `rc` -> element mat * per_mat + rc
@@ -299,10 +295,9 @@ static ptq_status integer_matmul(const mm_shape *s, const ptq_tensor *A, const q
 ptq_status ptq__kernel_matmul_integer(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_UNDEFINED)) || (st = ptq__kernel_require(ctx, 1, PTQ_DTYPE_UNDEFINED)))
-        return st;
+    if ((st = ptq__kernel_require_n(ctx, 2, PTQ_DTYPE_UNDEFINED))) return st;
     const ptq_tensor *A = ctx->in[0], *B = ctx->in[1];
-    if (!is_q8(A->dtype) || !is_q8(B->dtype))
+    if (!ptq__is_q8(A->dtype) || !ptq__is_q8(B->dtype))
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "A and B must be uint8 or int8 (got %s, %s)",
                                 ptq_dtype_name(A->dtype), ptq_dtype_name(B->dtype));
     mm_shape s;
@@ -319,14 +314,13 @@ ptq_status ptq__kernel_matmul_integer(ptq__kernel_ctx *ctx)
 ptq_status ptq__kernel_qlinear_matmul(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    for (int i = 0; i < 8; i++)
-        if ((st = ptq__kernel_require(ctx, i, PTQ_DTYPE_UNDEFINED))) return st;
+    if ((st = ptq__kernel_require_n(ctx, 8, PTQ_DTYPE_UNDEFINED))) return st;
     const ptq_tensor *A = ctx->in[0], *B = ctx->in[3], *YS = ctx->in[6], *YZ = ctx->in[7];
-    if (!is_q8(A->dtype) || !is_q8(B->dtype))
+    if (!ptq__is_q8(A->dtype) || !ptq__is_q8(B->dtype))
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "a and b must be uint8 or int8 (got %s, %s)",
                                 ptq_dtype_name(A->dtype), ptq_dtype_name(B->dtype));
     int32_t qmin, qmax;
-    if (!is_q8(YZ->dtype) || !ptq__qrange(YZ->dtype, &qmin, &qmax))
+    if (!ptq__is_q8(YZ->dtype) || !ptq__qrange(YZ->dtype, &qmin, &qmax))
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "y_zero_point must be uint8 or int8 (got %s)", ptq_dtype_name(YZ->dtype));
     mm_shape s;
     if ((st = mm_shape_infer(ctx, A, B, &s))) return st;

@@ -1,16 +1,8 @@
 /* pool.c: reference kernels of MaxPool, AveragePool (NCHW, any spatial rank)
  * and GlobalAveragePool / GlobalMaxPool.
  *
- * Window of output position o along a spatial axis (dilation d, stride s,
- * kernel k): input coordinates o*s - pad_begin + t*d for t = 0 .. k-1.
- * Output size per axis (ext = (k-1)*d + 1):
- *
- *   NOTSET     out = floor((in + pad_begin + pad_end - ext) / s) + 1, or with
- *              ceil_mode ceil(...) + 1, dropping a last window that would start
- *              past in + pad_begin (as ONNX Runtime and PyTorch do)
- *   VALID      the same with zero pads
- *   SAME_*     out = ceil(in / s); total pad = max(0, (out-1)*s + ext - in),
- *              the odd one at the end (UPPER) or at the beginning (LOWER)
+ * The window geometry (kernel_shape, strides, dilations, pads, auto_pad,
+ * ceil_mode and the output size) is computed by window.h.
  *
  * MaxPool: maximum over taps inside the input (padding never wins); float32,
  * int8 and uint8. Optional Indices (int64): the flat index of the maximum in
@@ -20,100 +12,10 @@
  * inside the input (count_include_pad 0) or inside the padded input, i.e.
  * [-pad_begin, in + pad_end) (count_include_pad 1). float32. */
 #include "ops/kernel.h"
+#include "ops/window.h"
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
-
-#define POOL_MAX_SP (PTQ_MAX_DIMS - 2)
-
-typedef struct pool_geom {
-    int nsp;
-    int64_t planes; /* N * C */
-    int64_t in[POOL_MAX_SP], out[POOL_MAX_SP], k[POOL_MAX_SP];
-    int64_t stride[POOL_MAX_SP], dil[POOL_MAX_SP], pad_b[POOL_MAX_SP], pad_e[POOL_MAX_SP];
-    int64_t in_size, out_size, k_size;
-} pool_geom;
-
-static ptq_status pool_geom_init(const ptq__kernel_ctx *ctx, const ptq_tensor *X, int is_max, pool_geom *g)
-{
-    const ptq__node *node = ctx->node;
-    memset(g, 0, sizeof *g);
-    if (X->rank < 3)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "input has rank %d, expected N x C x spatial (rank >= 3)", X->rank);
-    g->nsp = X->rank - 2;
-    g->planes = X->dims[0] * X->dims[1];
-    const int64_t *ks, *strides, *dils, *pads;
-    int nks = ptq__node_attr_ints(node, "kernel_shape", &ks);
-    int nst = ptq__node_attr_ints(node, "strides", &strides);
-    int ndl = ptq__node_attr_ints(node, "dilations", &dils);
-    int npd = ptq__node_attr_ints(node, "pads", &pads);
-    const char *auto_pad = ptq__node_attr_string(node, "auto_pad", "NOTSET");
-    int64_t ceil_mode = ptq__node_attr_int(node, "ceil_mode", 0);
-    if (nks != g->nsp)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "kernel_shape has %d values, expected %d (one per spatial axis)",
-                                nks, g->nsp);
-    if (nst && nst != g->nsp)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "strides has %d values, expected %d", nst, g->nsp);
-    if (ndl && ndl != g->nsp)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "dilations has %d values, expected %d", ndl, g->nsp);
-    if (ndl && !is_max && ctx->opset < 19)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "AveragePool has dilations only from opset 19");
-    if (npd && npd != 2 * g->nsp)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "pads has %d values, expected %d", npd, 2 * g->nsp);
-    int same_upper = !strcmp(auto_pad, "SAME_UPPER"), same_lower = !strcmp(auto_pad, "SAME_LOWER");
-    int valid = !strcmp(auto_pad, "VALID");
-    if (!same_upper && !same_lower && !valid && strcmp(auto_pad, "NOTSET"))
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "auto_pad '%s' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID",
-                                auto_pad);
-    if (npd && (same_upper || same_lower || valid))
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "pads cannot be given together with auto_pad '%s'", auto_pad);
-
-    g->in_size = g->out_size = g->k_size = 1;
-    for (int d = 0; d < g->nsp; d++) {
-        g->in[d] = X->dims[2 + d];
-        g->k[d] = ks[d];
-        g->stride[d] = nst ? strides[d] : 1;
-        g->dil[d] = ndl ? dils[d] : 1;
-        if (g->stride[d] < 1 || g->dil[d] < 1 || g->k[d] < 1)
-            return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
-                                    "spatial axis %d: stride %lld, dilation %lld and kernel %lld must be >= 1", d,
-                                    (long long)g->stride[d], (long long)g->dil[d], (long long)g->k[d]);
-        int64_t ext = (g->k[d] - 1) * g->dil[d] + 1;
-        if (same_upper || same_lower) {
-            g->out[d] = (g->in[d] + g->stride[d] - 1) / g->stride[d];
-            int64_t total = (g->out[d] - 1) * g->stride[d] + ext - g->in[d];
-            if (total < 0) total = 0;
-            g->pad_b[d] = same_upper ? total / 2 : total - total / 2;
-            g->pad_e[d] = total - g->pad_b[d];
-        } else {
-            g->pad_b[d] = npd ? pads[d] : 0;
-            g->pad_e[d] = npd ? pads[g->nsp + d] : 0;
-            if (g->pad_b[d] < 0 || g->pad_e[d] < 0)
-                return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "pads of spatial axis %d are negative (%lld, %lld)", d,
-                                        (long long)g->pad_b[d], (long long)g->pad_e[d]);
-            if (g->pad_b[d] >= ext || g->pad_e[d] >= ext)
-                return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
-                                        "pads of spatial axis %d (%lld, %lld) must be smaller than the kernel extent %lld", d,
-                                        (long long)g->pad_b[d], (long long)g->pad_e[d], (long long)ext);
-            int64_t span = g->in[d] + g->pad_b[d] + g->pad_e[d] - ext;
-            if (span < 0)
-                return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
-                                        "spatial axis %d: padded input %lld is smaller than the kernel extent %lld", d,
-                                        (long long)(g->in[d] + g->pad_b[d] + g->pad_e[d]), (long long)ext);
-            if (ceil_mode && !valid) {
-                g->out[d] = (span + g->stride[d] - 1) / g->stride[d] + 1;
-                if ((g->out[d] - 1) * g->stride[d] >= g->in[d] + g->pad_b[d]) g->out[d]--;
-            } else {
-                g->out[d] = span / g->stride[d] + 1;
-            }
-        }
-        g->in_size *= g->in[d];
-        g->out_size *= g->out[d];
-        g->k_size *= g->k[d];
-    }
-    return PTQ_STATUS_OK;
-}
 
 /* Reads element i of a float32 / int8 / uint8 tensor as float (exact). */
 static float pool_load(const ptq_tensor *t, const void *data, int64_t i)
@@ -149,8 +51,10 @@ ptq_status ptq__kernel_pool(ptq__kernel_ctx *ctx)
         return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "storage_order is %lld, must be 0 or 1", (long long)storage_order);
     if (!is_max && ctx->n_out > 1)
         return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "AveragePool has one output, node has %d", ctx->n_out);
-    pool_geom g;
-    if ((st = pool_geom_init(ctx, X, is_max, &g))) return st;
+    ptq__window g;
+    int flags = PTQ__WINDOW_POOL | (!is_max && ctx->opset < 19 ? PTQ__WINDOW_NO_DILATIONS : 0);
+    if ((st = ptq__window_check_input(ctx, X)) || (st = ptq__window_geometry(ctx, X, NULL, flags, &g))) return st;
+    int64_t planes = X->dims[0] * X->dims[1];
     int64_t ydims[PTQ_MAX_DIMS];
     ydims[0] = X->dims[0];
     ydims[1] = X->dims[1];
@@ -171,10 +75,10 @@ ptq_status ptq__kernel_pool(ptq__kernel_ctx *ctx)
         }
     }
     int64_t *out_idx = I ? I->data : NULL;
-    for (int64_t pl = 0; pl < g.planes; pl++) {
+    for (int64_t pl = 0; pl < planes; pl++) {
         const void *x = (const char *)X->data + (size_t)(pl * g.in_size) * ptq_dtype_size(X->dtype);
         for (int64_t p = 0; p < g.out_size; p++) {
-            int64_t start[POOL_MAX_SP], rest = p;
+            int64_t start[PTQ__WINDOW_MAX_SP], rest = p;
             for (int d = g.nsp - 1; d >= 0; d--) {
                 start[d] = (rest % g.out[d]) * g.stride[d] - g.pad_b[d];
                 rest /= g.out[d];
@@ -226,8 +130,7 @@ ptq_status ptq__kernel_global_pool(ptq__kernel_ctx *ctx)
     int is_max = ctx->node->op == PTQ__OP_GLOBAL_MAX_POOL;
     if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_FLOAT32))) return st;
     const ptq_tensor *X = ctx->in[0];
-    if (X->rank < 3)
-        return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "input has rank %d, expected N x C x spatial (rank >= 3)", X->rank);
+    if ((st = ptq__window_check_input(ctx, X))) return st;
     int64_t ydims[PTQ_MAX_DIMS], plane = 1;
     ydims[0] = X->dims[0];
     ydims[1] = X->dims[1];

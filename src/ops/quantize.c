@@ -58,8 +58,7 @@ static int64_t qaxis_at(const qaxis *q, int64_t i) { return q->per_axis ? (i / q
 ptq_status ptq__kernel_quantize_linear(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_UNDEFINED)) || (st = ptq__kernel_require(ctx, 1, PTQ_DTYPE_UNDEFINED)))
-        return st;
+    if ((st = ptq__kernel_require_n(ctx, 2, PTQ_DTYPE_UNDEFINED))) return st;
     const ptq_tensor *X = ctx->in[0], *S = ctx->in[1], *Z = ptq__kernel_in(ctx, 2);
     if (X->dtype != PTQ_DTYPE_FLOAT32 && X->dtype != PTQ_DTYPE_INT32)
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "x has dtype %s, expected float32 (or int32)",
@@ -92,8 +91,7 @@ ptq_status ptq__kernel_quantize_linear(ptq__kernel_ctx *ctx)
 ptq_status ptq__kernel_dequantize_linear(ptq__kernel_ctx *ctx)
 {
     ptq_status st;
-    if ((st = ptq__kernel_require(ctx, 0, PTQ_DTYPE_UNDEFINED)) || (st = ptq__kernel_require(ctx, 1, PTQ_DTYPE_UNDEFINED)))
-        return st;
+    if ((st = ptq__kernel_require_n(ctx, 2, PTQ_DTYPE_UNDEFINED))) return st;
     const ptq_tensor *X = ctx->in[0], *S = ctx->in[1], *Z = ptq__kernel_in(ctx, 2);
     int32_t qmin, qmax;
     if (!ptq__qrange(X->dtype, &qmin, &qmax) && X->dtype != PTQ_DTYPE_INT32)

@@ -40,6 +40,9 @@ static inline int ptq__qrange(ptq_dtype dtype, int32_t *qmin, int32_t *qmax)
     }
 }
 
+/* True for the 8-bit quantized types (uint8, int8). */
+static inline int ptq__is_q8(ptq_dtype t) { return t == PTQ_DTYPE_UINT8 || t == PTQ_DTYPE_INT8; }
+
 /* saturate(round_half_even(v) + zp, qmin, qmax) */
 static inline int32_t ptq__round_saturate(float v, int32_t zp, int32_t qmin, int32_t qmax)
 {

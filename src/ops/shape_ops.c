@@ -363,6 +363,23 @@ ptq_status ptq__kernel_transpose(ptq__kernel_ctx *ctx)
 
 /* ---- Constant / Shape --------------------------------------------------- */
 
+/* Constant from value_float(s) / value_int(s): a scalar (the value at
+ * `scalar`) when attribute a has type scalar_type, else a 1-D tensor of the
+ * a->n values at `list` (a must then have type list_type). */
+static ptq_status constant_from_list(ptq__kernel_ctx *ctx, const ptq__attr *a, ptq__attr_type scalar_type,
+                                     ptq__attr_type list_type, ptq_dtype dtype, const void *scalar, const void *list)
+{
+    bool is_scalar = a->type == scalar_type;
+    if (!is_scalar && a->type != list_type)
+        return ptq__kernel_fail(ctx, PTQ_STATUS_BAD_FORMAT, "attribute '%s' has the wrong type", a->name);
+    int64_t len = is_scalar ? 1 : a->n;
+    ptq_tensor *y;
+    ptq_status st = ptq__kernel_output(ctx, 0, dtype, is_scalar ? 0 : 1, &len, &y);
+    if (st || ctx->shape_only || !y) return st;
+    if (len) memcpy(y->data, is_scalar ? scalar : list, ptq_dtype_size(dtype) * (size_t)len);
+    return PTQ_STATUS_OK;
+}
+
 ptq_status ptq__kernel_constant(ptq__kernel_ctx *ctx)
 {
     const ptq__node *n = ctx->node;
@@ -379,28 +396,10 @@ ptq_status ptq__kernel_constant(ptq__kernel_ctx *ctx)
         if (!ctx->shape_only && y && nbytes(y)) memcpy(y->data, a->t->data, nbytes(y));
         return PTQ_STATUS_OK;
     }
-    if ((a = ptq__node_attr(n, "value_float")) || (a = ptq__node_attr(n, "value_floats"))) {
-        bool scalar = a->type == PTQ__ATTR_FLOAT;
-        if (!scalar && a->type != PTQ__ATTR_FLOATS)
-            return ptq__kernel_fail(ctx, PTQ_STATUS_BAD_FORMAT, "attribute '%s' has the wrong type", a->name);
-        int64_t len = scalar ? 1 : a->n;
-        if ((st = ptq__kernel_output(ctx, 0, PTQ_DTYPE_FLOAT32, scalar ? 0 : 1, &len, &y))) return st;
-        if (ctx->shape_only || !y) return PTQ_STATUS_OK;
-        if (scalar) ((float *)y->data)[0] = a->f;
-        else if (len) memcpy(y->data, a->floats, sizeof(float) * (size_t)len);
-        return PTQ_STATUS_OK;
-    }
-    if ((a = ptq__node_attr(n, "value_int")) || (a = ptq__node_attr(n, "value_ints"))) {
-        bool scalar = a->type == PTQ__ATTR_INT;
-        if (!scalar && a->type != PTQ__ATTR_INTS)
-            return ptq__kernel_fail(ctx, PTQ_STATUS_BAD_FORMAT, "attribute '%s' has the wrong type", a->name);
-        int64_t len = scalar ? 1 : a->n;
-        if ((st = ptq__kernel_output(ctx, 0, PTQ_DTYPE_INT64, scalar ? 0 : 1, &len, &y))) return st;
-        if (ctx->shape_only || !y) return PTQ_STATUS_OK;
-        if (scalar) ((int64_t *)y->data)[0] = a->i;
-        else if (len) memcpy(y->data, a->ints, sizeof(int64_t) * (size_t)len);
-        return PTQ_STATUS_OK;
-    }
+    if ((a = ptq__node_attr(n, "value_float")) || (a = ptq__node_attr(n, "value_floats")))
+        return constant_from_list(ctx, a, PTQ__ATTR_FLOAT, PTQ__ATTR_FLOATS, PTQ_DTYPE_FLOAT32, &a->f, a->floats);
+    if ((a = ptq__node_attr(n, "value_int")) || (a = ptq__node_attr(n, "value_ints")))
+        return constant_from_list(ctx, a, PTQ__ATTR_INT, PTQ__ATTR_INTS, PTQ_DTYPE_INT64, &a->i, a->ints);
     if (ptq__node_attr(n, "sparse_value") || ptq__node_attr(n, "value_string") || ptq__node_attr(n, "value_strings"))
         return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "sparse and string constants are not supported");
     return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "no value attribute");
@@ -547,15 +546,7 @@ static void cast_set(ptq_tensor *y, int64_t i, bool from_float, double dv, int64
     case PTQ_DTYPE_FLOAT64: ((double *)y->data)[i] = dv; break;
     case PTQ_DTYPE_FLOAT16: ((uint16_t *)y->data)[i] = double_to_half(dv); break;
     case PTQ_DTYPE_BOOL: ((uint8_t *)y->data)[i] = from_float ? dv != 0.0 : iv != 0; break;
-    case PTQ_DTYPE_INT8: ((int8_t *)y->data)[i] = (int8_t)(uint8_t)(uint64_t)iv; break;
-    case PTQ_DTYPE_UINT8: ((uint8_t *)y->data)[i] = (uint8_t)(uint64_t)iv; break;
-    case PTQ_DTYPE_INT16: ((int16_t *)y->data)[i] = (int16_t)(uint16_t)(uint64_t)iv; break;
-    case PTQ_DTYPE_UINT16: ((uint16_t *)y->data)[i] = (uint16_t)(uint64_t)iv; break;
-    case PTQ_DTYPE_INT32: ((int32_t *)y->data)[i] = (int32_t)(uint32_t)(uint64_t)iv; break;
-    case PTQ_DTYPE_UINT32: ((uint32_t *)y->data)[i] = (uint32_t)(uint64_t)iv; break;
-    case PTQ_DTYPE_INT64: ((int64_t *)y->data)[i] = iv; break;
-    case PTQ_DTYPE_UINT64: ((uint64_t *)y->data)[i] = (uint64_t)iv; break;
-    default: break;
+    default: ptq__tensor_set_int(y, i, iv); break; /* integer types; others: no-op */
     }
 }
 

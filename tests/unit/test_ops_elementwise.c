@@ -1,95 +1,7 @@
 /* Hand-computed cases for the elementwise, shape, Pad and ReduceMean
  * reference kernels: each test builds one node in a tiny graph and calls its
  * kernel through a ptq__kernel_ctx, in both shape-only and compute mode. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "ops/kernel.h"
-
-/* One node with n_in inputs and n_out outputs in a fresh graph. */
-typedef struct fixture {
-    ptq__graph *g;
-    int node;
-    ptq_tensor *out[4];
-} fixture;
-
-static void fixture_init(fixture *f, const char *op, int opset, int n_in, int n_out)
-{
-    memset(f, 0, sizeof *f);
-    f->g = ptq__graph_new();
-    assert_non_null(f->g);
-    f->g->opset = opset;
-    int ins[8], outs[4];
-    char name[16];
-    for (int i = 0; i < n_in; i++) {
-        snprintf(name, sizeof name, "in%d", i);
-        ins[i] = ptq__graph_value(f->g, name);
-    }
-    for (int i = 0; i < n_out; i++) {
-        snprintf(name, sizeof name, "out%d", i);
-        outs[i] = ptq__graph_value(f->g, name);
-    }
-    f->node = ptq__graph_add_node(f->g, "n0", op, "", n_in, ins, n_out, outs);
-    assert_true(f->node >= 0);
-}
-
-static void fixture_done(fixture *f)
-{
-    for (int i = 0; i < 4; i++) ptq_tensor_destroy(f->out[i]);
-    ptq__graph_free(f->g);
-}
-
-static void add_ints_attr(fixture *f, const char *name, int n, const int64_t *v)
-{
-    ptq__attr a = {.name = (char *)name, .type = PTQ__ATTR_INTS, .n = n, .ints = (int64_t *)v};
-    assert_int_equal(ptq__node_add_attr(&f->g->nodes[f->node], &a), PTQ_STATUS_OK);
-}
-
-static void add_int_attr(fixture *f, const char *name, int64_t v)
-{
-    ptq__attr a = {.name = (char *)name, .type = PTQ__ATTR_INT, .i = v};
-    assert_int_equal(ptq__node_add_attr(&f->g->nodes[f->node], &a), PTQ_STATUS_OK);
-}
-
-static void add_string_attr(fixture *f, const char *name, const char *v)
-{
-    ptq__attr a = {.name = (char *)name, .type = PTQ__ATTR_STRING, .s = (char *)v};
-    assert_int_equal(ptq__node_add_attr(&f->g->nodes[f->node], &a), PTQ_STATUS_OK);
-}
-
-/* Runs the node's kernel; frees outputs of a previous run first. */
-static ptq_status run(fixture *f, int n_in, const ptq_tensor *const *in, int n_out, bool shape_only)
-{
-    for (int i = 0; i < 4; i++) {
-        ptq_tensor_destroy(f->out[i]);
-        f->out[i] = NULL;
-    }
-    const ptq__node *n = &f->g->nodes[f->node];
-    ptq__kernel_ctx ctx = {.node = n, .opset = n->opset, .n_in = n_in, .in = in, .n_out = n_out, .out = f->out,
-                           .shape_only = shape_only};
-    return ptq__op_kernel(n->op)(&ctx);
-}
-
-/* A tensor around caller memory (never destroyed). */
-static ptq_tensor view(ptq_dtype dt, int rank, const int64_t *dims, const void *data)
-{
-    ptq_tensor t = {.dtype = dt, .rank = rank, .data = (void *)data};
-    for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
-    return t;
-}
-
-static void assert_dims(const ptq_tensor *t, int rank, const int64_t *dims)
-{
-    assert_non_null(t);
-    assert_int_equal(t->rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t->dims[i], dims[i]);
-}
+#include "op_test_util.h"
 
 /* [[1,2,3],[4,5,6]] + [10,20,30], Sub and integer Div truncating toward 0. */
 static void test_binary_broadcast(void **state)
@@ -162,7 +74,7 @@ static void test_gather_negative_index(void **state)
     (void)state;
     fixture f;
     fixture_init(&f, "Gather", 13, 2, 1);
-    add_int_attr(&f, "axis", 1);
+    add_int(&f, "axis", 1);
     const int32_t x[] = {1, 2, 3, 4, 5, 6};
     const int64_t dx[] = {2, 3}, idx[] = {-1, 0}, di[] = {2};
     ptq_tensor tx = view(PTQ_DTYPE_INT32, 2, dx, x), ti = view(PTQ_DTYPE_INT64, 1, di, idx);
@@ -187,9 +99,8 @@ static void test_pad_modes(void **state)
     fixture f;
     fixture_init(&f, "Pad", 2, 1, 1);
     const int64_t pads[] = {0, 1, 1, 0};
-    add_ints_attr(&f, "pads", 4, pads);
-    ptq__attr v = {.name = "value", .type = PTQ__ATTR_FLOAT, .f = 9.f};
-    assert_int_equal(ptq__node_add_attr(&f.g->nodes[f.node], &v), PTQ_STATUS_OK);
+    add_ints(&f, "pads", 4, pads);
+    add_float(&f, "value", 9.f);
     const float x[] = {1, 2, 3, 4};
     const int64_t dx[] = {2, 2};
     ptq_tensor tx = view(PTQ_DTYPE_FLOAT32, 2, dx, x);
@@ -203,7 +114,7 @@ static void test_pad_modes(void **state)
 
     /* Opset 11: reflect [1,2,3] by 2 on the left -> [3,2,1,2,3]. */
     fixture_init(&f, "Pad", 11, 2, 1);
-    add_string_attr(&f, "mode", "reflect");
+    add_string(&f, "mode", "reflect");
     const float y[] = {1, 2, 3};
     const int64_t dy[] = {3}, p2[] = {2, 0}, dp[] = {2};
     ptq_tensor ty = view(PTQ_DTYPE_FLOAT32, 1, dy, y), tp = view(PTQ_DTYPE_INT64, 1, dp, p2);
@@ -227,7 +138,7 @@ static void test_shape_and_reduce_mean(void **state)
     (void)state;
     fixture f;
     fixture_init(&f, "Shape", 15, 1, 1);
-    add_int_attr(&f, "start", -2);
+    add_int(&f, "start", -2);
     const int64_t dx[] = {2, 3, 4};
     ptq_tensor tx = view(PTQ_DTYPE_FLOAT32, 3, dx, NULL);
     const ptq_tensor *in[] = {&tx};
@@ -239,8 +150,8 @@ static void test_shape_and_reduce_mean(void **state)
 
     fixture_init(&f, "ReduceMean", 13, 1, 1);
     const int64_t axes[] = {-1};
-    add_ints_attr(&f, "axes", 1, axes);
-    add_int_attr(&f, "keepdims", 0);
+    add_ints(&f, "axes", 1, axes);
+    add_int(&f, "keepdims", 0);
     const float x[] = {1, 2, 3, 4, 5, 9};
     const int64_t d2[] = {2, 3};
     ptq_tensor t2 = view(PTQ_DTYPE_FLOAT32, 2, d2, x);
@@ -259,7 +170,7 @@ static void test_cast_and_unary(void **state)
     (void)state;
     fixture f;
     fixture_init(&f, "Cast", 13, 1, 1);
-    add_int_attr(&f, "to", PTQ_DTYPE_INT8);
+    add_int(&f, "to", PTQ_DTYPE_INT8);
     const float x[] = {-2.7f, -0.5f, 0.5f, 3.9f};
     const int64_t dx[] = {4};
     ptq_tensor tx = view(PTQ_DTYPE_FLOAT32, 1, dx, x);
