@@ -15,6 +15,7 @@ typedef struct cli_command {
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
+int cmd_quantize_pot(int argc, char **argv); /* ptq quantize -c CONFIG.json (POT configs) */
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
