@@ -14,6 +14,7 @@
 
 static const char *usage_text =
     "usage: ptq quantize MODEL --data LIST_OR_FOLDER -o OUT.onnx [options]\n"
+    "       ptq quantize -c CONFIG.json [-e] [--output-dir DIR] [-d]   (OpenVINO POT config)\n"
     "\n"
     "Post-training INT8 quantization in the way of OpenVINO POT's\n"
     "DefaultQuantization: ActivationChannelAlignment, MinMaxQuantization\n"
@@ -142,6 +143,11 @@ int cmd_quantize(int argc, char **argv)
     cli_pp_opts ppo;
     memset(&ppo, 0, sizeof ppo);
     ptq_quant_params qp = ptq_quant_params_default();
+    /* A POT JSON config selects the POT-compatible front end. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 || strncmp(argv[i], "-c=", 3) == 0 ||
+            strncmp(argv[i], "--config=", 9) == 0)
+            return cmd_quantize_pot(argc, argv);
     ptq_session_params sp = ptq_session_params_default();
     ptq_model *model = NULL;
     ptq_dataset *ds = NULL, *eds = NULL;
