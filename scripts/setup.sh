@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES="build-essential cmake pkg-config git python3 nodejs npm
+PACKAGES="build-essential cmake pkg-config git python3
   libdnnl-dev protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   libturbojpeg0-dev libspng-dev libpng-dev libyaml-dev libcjson-dev libcmocka-dev
   libonnx-testdata dataset-fashion-mnist"
