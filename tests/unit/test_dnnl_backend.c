@@ -149,8 +149,10 @@ static void check(builder *b, const char *name, double tol, int min_dnnl_groups)
         assert_int_equal(ptq_tensor_create(v->dtype, v->rank, v->dims, &ins[i]), PTQ_STATUS_OK);
         for (int64_t k = 0; k < ptq_tensor_numel(ins[i]); k++) ((float *)ins[i]->data)[k] = frand(b);
     }
-    ptq_tensor *want[8], *got[8];
+    ptq_tensor *want[16], *got[16];
+    assert_true(b->g->n_outputs <= 16);
     assert_int_equal(ptq__ref_plan_run(ref, (const ptq_tensor *const *)ins, want, NULL, NULL), PTQ_STATUS_OK);
+    bool bad = false;
     for (int rep = 0; rep < 2; rep++) { /* twice: buffers are reused between runs */
         st = fast.run(fast.impl, (const ptq_tensor *const *)ins, got);
         if (st) print_error("%s: dnnl run: %s\n", name, ptq_last_error());
@@ -165,12 +167,15 @@ static void check(builder *b, const char *name, double tol, int min_dnnl_groups)
             for (int64_t k = 0; k < n; k++) {
                 double w = ptq__tensor_get_double(want[o], k), g = ptq__tensor_get_double(got[o], k);
                 if (!(fabs(w - g) <= lim)) {
-                    print_error("%s: output %d element %lld: dnnl %.9g, ref %.9g (limit %.3g)\n", name, o, (long long)k, g, w, lim);
-                    fail();
+                    print_error("%s: output %d ('%s') element %lld: dnnl %.9g, ref %.9g (limit %.3g)\n", name, o,
+                                b->g->values[b->g->outputs[o]].name, (long long)k, g, w, lim);
+                    bad = true;
+                    break;
                 }
             }
             ptq_tensor_destroy(got[o]);
         }
+        if (bad) fail(); /* after every output is reported */
     }
     for (int o = 0; o < b->g->n_outputs; o++) ptq_tensor_destroy(want[o]);
     for (int i = 0; i < b->g->n_inputs; i++) ptq_tensor_destroy(ins[i]);
@@ -497,6 +502,63 @@ static void test_int8_quant_gap(void **state)
     check(&b, "int8 conv -> gap", -(ys * 1.0001), 3);
 }
 
+/* ---- intermediate tensors as extra graph outputs --------------------------- */
+
+/* The quantizer observes activations by adding them as extra graph outputs:
+ * every output (the graph input itself included) must come back in plain
+ * NCHW with the values the reference computes, never a blocked layout or a
+ * slot reused by a later value. */
+static void extra_outputs_case(int64_t batch, bool input_first, bool bn)
+{
+    builder b;
+    int64_t xd[4] = {batch, 8, 9, 9}, p1[4] = {1, 1, 1, 1}, wd[2] = {10, 16}, bd[1] = {10};
+    b_init(&b, 13);
+    int x = b_input(&b, "input", 4, xd);
+    int c1 = conv(&b, x, "c1", 16, 8, 3, 1, NULL, p1, NULL, true);
+    int r1 = b_node(&b, "Relu", 1, &c1, "r1");
+    int c2 = conv(&b, r1, "c2", 16, 16, 3, 1, NULL, p1, NULL, true);
+    int t2 = c2;
+    if (bn) {
+        int64_t cd[1] = {16};
+        int in[5] = {c2, b_const(&b, "bn_s", PTQ_DTYPE_FLOAT32, 1, cd, 0.5f, 1.5f),
+                     b_const(&b, "bn_b", PTQ_DTYPE_FLOAT32, 1, cd, -1, 1), b_const(&b, "bn_m", PTQ_DTYPE_FLOAT32, 1, cd, -1, 1),
+                     b_const(&b, "bn_v", PTQ_DTYPE_FLOAT32, 1, cd, 0.5f, 2)};
+        t2 = b_node(&b, "BatchNormalization", 5, in, "bn");
+    }
+    int a[2] = {t2, r1};
+    int add = b_node(&b, "Add", 2, a, "add");
+    int r2 = b_node(&b, "Relu", 1, &add, "r2");
+    int gap = b_node(&b, "GlobalAveragePool", 1, &r2, "gap");
+    int fl = b_node(&b, "Flatten", 1, &gap, "flat");
+    int gi[3] = {fl, b_const(&b, "fc_w", PTQ_DTYPE_FLOAT32, 2, wd, -1, 1), b_const(&b, "fc_b", PTQ_DTYPE_FLOAT32, 1, bd, -1, 1)};
+    int y = b_node(&b, "Gemm", 3, gi, "logits");
+    b_int(&b, "transB", 1);
+    if (input_first) b_output(&b, x);
+    b_output(&b, y);
+    if (!input_first) b_output(&b, x);
+    b_output(&b, c1);
+    b_output(&b, r1);
+    b_output(&b, c2);
+    if (bn) b_output(&b, t2);
+    b_output(&b, add);
+    b_output(&b, r2);
+    b_output(&b, gap);
+    b_output(&b, fl);
+    char name[96];
+    snprintf(name, sizeof name, "extra outputs (batch %lld%s%s)", (long long)batch, input_first ? ", input first" : "",
+             bn ? ", bn" : "");
+    check(&b, name, TOL, 4);
+}
+
+static void test_extra_outputs(void **state)
+{
+    (void)state;
+    extra_outputs_case(1, false, false);
+    extra_outputs_case(2, true, false);
+    extra_outputs_case(3, false, true);
+    extra_outputs_case(8, true, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_conv_add_relu),    cmocka_unit_test(test_pooling),
         cmocka_unit_test(test_gemm_matmul_misc), cmocka_unit_test(test_int8),
         cmocka_unit_test(test_int8_add_exact),   cmocka_unit_test(test_int8_quant_gap),
+        cmocka_unit_test(test_extra_outputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

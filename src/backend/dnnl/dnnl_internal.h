@@ -149,6 +149,7 @@ struct ptq__dnnl_plan {
     int *producer_group;       /* per value: group producing it, -1 */
     ptq_tensor **folded;       /* per value: DQ-of-constant evaluated at compile time (owned) */
     int *value_tensor;         /* per value: tensor as produced, -1 */
+    int *output_tensor;        /* per graph output: the plain tensor returned by run (alive to the end) */
     int cur_group;
     /* tensors and steps */
     ptq__dnnl_tensor *tensors;

@@ -377,6 +377,7 @@ static void plan_destroy(void *impl)
     free(p->last_use);
     free(p->producer_group);
     free(p->value_tensor);
+    free(p->output_tensor);
     free(p->prows);
     free(p->group_prow);
     free(p->arena);
@@ -477,16 +478,11 @@ static ptq_status plan_run(void *impl, const ptq_tensor *const *inputs, ptq_tens
     if (p->profiling && !st)
         for (int r = 0; r < p->n_prows; r++) p->prows[r].runs++;
     for (int i = 0; i < g->n_outputs && !st; i++) {
-        int v = g->outputs[i];
-        const ptq__value *val = &g->values[v];
-        int ti = -1;
-        for (int t = 0; t < p->n_tensors; t++)
-            if (p->tensors[t].value == v && p->tensors[t].plain) ti = t;
-        if (ti < 0) {
-            st = ptq__fail(PTQ_STATUS_INVALID_STATE, "graph output '%s' was not computed", val->name);
+        const ptq__dnnl_tensor *t = &p->tensors[p->output_tensor[i]];
+        if (!t->const_data && !t->ptr) {
+            st = ptq__fail(PTQ_STATUS_INVALID_STATE, "graph output '%s' was not computed", g->values[g->outputs[i]].name);
             break;
         }
-        const ptq__dnnl_tensor *t = &p->tensors[ti];
         if ((st = ptq_tensor_create(t->dtype, t->rank, t->dims, &outputs_out[i]))) break;
         memcpy(outputs_out[i]->data, t->const_data ? t->const_data : t->ptr, t->bytes);
     }
@@ -702,10 +698,16 @@ static ptq_status compile(ptq__dnnl_plan *p)
         }
     }
     p->cur_group = -1;
+    /* Every graph output is read back in plain layout after the last step:
+     * reorder those held in another layout, then keep all of them (and the
+     * slots they alias) alive to the end of the run. The lifetimes are set
+     * only once every reorder is appended, so no output's slot is handed to
+     * a later output's reorder. */
+    p->output_tensor = malloc(sizeof(int) * ((size_t)g->n_outputs + 1));
+    if (!st && !p->output_tensor) st = ptq__oom();
+    for (int i = 0; i < g->n_outputs && !st; i++) st = ptq__dnnl_value_as(p, g->outputs[i], NULL, &p->output_tensor[i]);
     for (int i = 0; i < g->n_outputs && !st; i++) {
-        int t;
-        st = ptq__dnnl_value_as(p, g->outputs[i], NULL, &t);
-        if (!st) p->tensors[t].last_step = p->n_steps;
+        p->tensors[p->output_tensor[i]].last_step = p->n_steps;
     }
     if (!st) st = plan_memory(p);
     return st;
