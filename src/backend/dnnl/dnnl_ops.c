@@ -12,7 +12,7 @@
  * INT8 (the QDQ form written by ONNX Runtime and NNCF):
  *   DQ(x u8/s8) -> Conv(DQ(w s8 per-channel), DQ(b s32)) -> [Relu] -> Q
  *     becomes one int8 convolution: src zero point, output scales
- *     x_scale * w_scale[c] / y_scale (mask 2), s32 bias, dst zero point;
+ *     x_scale * w_scale[c] / y_scale (mask 2), f32 bias in accumulator units, dst zero point;
  *   ... -> Q -> DQ -> Add(DQ(r)) -> [Relu] -> Q folds the residual Add in as a
  *     sum post-op (scale r_scale / y_scale, zero point r_zp);
  *   DQ -> MaxPool -> Q (same quantization) pools the integers;
@@ -823,6 +823,18 @@ static dnnl_format_tag_t plain_tag(int r)
 static const dnnl_format_tag_t w_tags[2][4] = {{dnnl_format_tag_undef, dnnl_oiw, dnnl_oihw, dnnl_oidhw},
                                                {dnnl_format_tag_undef, dnnl_goiw, dnnl_goihw, dnnl_goidhw}};
 
+/* The float bias b of an int8 conv/gemm in accumulator units, b / (x_scale *
+ * w_scale), kept in float: oneDNN computes dst = oscale * ((float)acc + bias),
+ * which is the reference's (acc * x_scale * w_scale + b) / y_scale. Rounding
+ * it to an s32 bias moved outputs near a rounding boundary by up to half an
+ * accumulator unit (0.5 * oscale steps) and flipped ResNet-50 elements one
+ * step away from the reference. An int32-quantized bias (DQ with scale
+ * x_scale * w_scale) comes back as the same integer. */
+static float bias_acc(float b, float x_scale, float w_scale)
+{
+    return (float)((double)b / ((double)x_scale * (double)w_scale));
+}
+
 static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
 {
     const ptq__graph *g = p->g;
@@ -835,7 +847,6 @@ static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     geom_of(n, xv, yv, wv->dims + 2, &gm);
     int64_t oc = wv->dims[0], G = gm.groups;
     float *wbuf = NULL, *bf = NULL, *osc = NULL;
-    int32_t *bq = NULL;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t prim = NULL;
@@ -869,8 +880,8 @@ static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
         dq_of(p, grp->w_value, &qw);
         wdata = g->values[qw.q].data->data;
         osc = malloc(sizeof(float) * (size_t)oc);
-        bq = calloc((size_t)oc, sizeof(int32_t));
-        if (!osc || !bq) TRY(ptq__oom());
+        bf = calloc((size_t)oc, sizeof(float));
+        if (!osc || !bf) TRY(ptq__oom());
         const float *ws = qw.scale->data;
         int64_t nws = ptq_tensor_numel(qw.scale);
         const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
@@ -878,7 +889,7 @@ static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
         for (int64_t c = 0; c < oc; c++) {
             float wsc = ws[nws == 1 ? 0 : c];
             osc[c] = ptq__requant_multiplier(grp->x_scale, wsc, grp->mid_scale > 0 ? grp->mid_scale : grp->y_scale);
-            if (bt) bq[c] = (int32_t)nearbyintf(((const float *)bt->data)[c] / (grp->x_scale * wsc));
+            if (bt) bf[c] = bias_acc(((const float *)bt->data)[c], grp->x_scale, wsc);
         }
     } else {
         const ptq_tensor *wt = ptq__dnnl_const(p, grp->w_value);
@@ -910,7 +921,7 @@ static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     TRY_DNNL(dnnl_memory_desc_init_by_tag(&x_md, r, xd, xdt, dnnl_format_tag_any), "src desc");
     TRY_DNNL(dnnl_memory_desc_init_by_tag(&w_md, wr, wd, int8 ? dnnl_s8 : dnnl_f32, dnnl_format_tag_any), "weights desc");
     TRY_DNNL(dnnl_memory_desc_init_by_tag(&wplain_md, wr, wd, int8 ? dnnl_s8 : dnnl_f32, w_tags[G > 1][r - 2]), "weights desc");
-    TRY_DNNL(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, int8 ? dnnl_s32 : dnnl_f32, dnnl_a), "bias desc");
+    TRY_DNNL(dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a), "bias desc");
     bplain_md = b_md;
     TRY_DNNL(dnnl_memory_desc_init_by_tag(&y_md, r, yd, ydt, dnnl_format_tag_any), "dst desc");
     if (int8) has_bias = true;
@@ -925,7 +936,7 @@ static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     const dnnl_memory_desc_t *dst_q = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     dnnl_memory_desc_t src_md = *src_q, wei_md = *wei_q, dst_md = *dst_q;
     TRY(ptq__dnnl_const_mem(p, &wplain_md, wdata, &wei_md, &wmem));
-    if (has_bias) TRY(ptq__dnnl_const_mem(p, &bplain_md, int8 ? (const void *)bq : (const void *)bf, &bplain_md, &bmem));
+    if (has_bias) TRY(ptq__dnnl_const_mem(p, &bplain_md, bf, &bplain_md, &bmem));
     int ts, td;
     TRY(ptq__dnnl_value_as(p, grp->data_value, &src_md, &ts));
     if (grp->sum_value >= 0) TRY(sum_dst(p, grp, &dst_md, ts, &td));
@@ -946,7 +957,6 @@ done:
     if (attr) dnnl_primitive_attr_destroy(attr);
     free(wbuf);
     free(bf);
-    free(bq);
     free(osc);
     return st;
 }
@@ -1015,7 +1025,6 @@ static ptq_status emit_matmul(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     dnnl_primitive_t prim = NULL;
     dnnl_memory_t wmem = NULL, bmem = NULL;
     float *wbuf = NULL, *bf = NULL, *osc = NULL;
-    int32_t *bq = NULL;
     const ptq__value *av = val(p, n->inputs[0]), *bv = val(p, n->inputs[1]), *yv = val(p, n->outputs[0]);
     int r = yv->rank;
     dnnl_dims_t ad, bd, yd;
@@ -1040,15 +1049,15 @@ static ptq_status emit_matmul(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
             dq_of(p, grp->w_value, &qw);
             wdata = g->values[qw.q].data->data;
             osc = malloc(sizeof(float) * (size_t)N);
-            bq = calloc((size_t)N, sizeof(int32_t));
-            if (!osc || !bq) TRY(ptq__oom());
+            bf = calloc((size_t)N, sizeof(float));
+            if (!osc || !bf) TRY(ptq__oom());
             const float *ws = qw.scale->data;
             int64_t nws = ptq_tensor_numel(qw.scale);
             const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
             for (int64_t c = 0; c < N; c++) {
                 float wsc = ws[nws == 1 ? 0 : c];
                 osc[c] = grp->x_scale * wsc / grp->y_scale;
-                if (bt) bq[c] = (int32_t)nearbyintf(((const float *)bt->data)[c] / (grp->x_scale * wsc));
+                if (bt) bf[c] = bias_acc(((const float *)bt->data)[c], grp->x_scale, wsc);
             }
             has_bias = true;
         } else {
@@ -1075,7 +1084,7 @@ static ptq_status emit_matmul(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
         TRY_DNNL(dnnl_memory_desc_init_by_tag(&w_md, 2, bd, int8 ? dnnl_s8 : dnnl_f32, dnnl_format_tag_any), "weights desc");
         TRY_DNNL(dnnl_memory_desc_init_by_tag(&wplain_md, 2, bd, int8 ? dnnl_s8 : dnnl_f32, trans ? dnnl_ba : dnnl_ab), "weights desc");
         dnnl_dims_t bdims = {1, N};
-        TRY_DNNL(dnnl_memory_desc_init_by_tag(&b_md, 2, bdims, int8 ? dnnl_s32 : dnnl_f32, dnnl_ab), "bias desc");
+        TRY_DNNL(dnnl_memory_desc_init_by_tag(&b_md, 2, bdims, dnnl_f32, dnnl_ab), "bias desc");
         TRY_DNNL(dnnl_memory_desc_init_by_tag(&y_md, 2, yd, ydt, dnnl_ab), "dst desc");
         TRY(make_attr(p, grp, int8, N, osc, &attr));
         dnnl_matmul_desc_t md;
@@ -1090,7 +1099,7 @@ static ptq_status emit_matmul(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
         }
         dnnl_memory_desc_t wei_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         TRY(ptq__dnnl_const_mem(p, &wplain_md, wdata, &wei_md, &wmem));
-        if (has_bias) TRY(ptq__dnnl_const_mem(p, &b_md, int8 ? (const void *)bq : (const void *)bf, &b_md, &bmem));
+        if (has_bias) TRY(ptq__dnnl_const_mem(p, &b_md, bf, &b_md, &bmem));
     } else {
         /* MatMul: plain layouts; A flattened to 2-D when B is 2-D */
         bool flat = av->rank > 2 && bv->rank == 2;
@@ -1144,7 +1153,6 @@ done:
     if (attr) dnnl_primitive_attr_destroy(attr);
     free(wbuf);
     free(bf);
-    free(bq);
     free(osc);
     return st;
 }
