@@ -77,9 +77,9 @@ typedef struct ptq_quant_params {
     int channel_alignment;    /* ActivationChannelAlignment (default 1) */
     int n_ignored;            /* node names or op types kept in FP32 */
     const char *const *ignored; /* copied at create */
-    /* Backend of the statistics runs. Default REF: statistics read every
-     * intermediate tensor (as extra graph outputs), which the reference
-     * executor returns exactly; use DNNL once it keeps extra outputs intact. */
+    /* Backend of the statistics runs (default DNNL; statistics read every
+     * observed tensor as an extra graph output, in plain layout). Full
+     * BiasCorrection always runs on the reference executor. */
     ptq_backend backend;
     int threads;              /* inference threads (0: all cores) */
     int loader_threads;       /* decoding threads (0: one per core) */
@@ -89,7 +89,7 @@ typedef struct ptq_quant_params {
 } ptq_quant_params;
 
 /* mixed, mean-minmax, 99.999, 300, seed 0, batch 8, per-channel weights,
- * fast bias correction, alignment on, nothing ignored, REF backend,
+ * fast bias correction, alignment on, nothing ignored, DNNL backend,
  * sqnr_samples 16. */
 PTQ_API ptq_quant_params ptq_quant_params_default(void);
 

@@ -16,8 +16,12 @@
  * images run through the model with quantized weights and FP32 activations
  * (activation quantizers removed). Layers are corrected in topological
  * order, each on the outputs of the already-corrected layers before it:
+ *   mu[c] = per-channel mean of the FP32 model's layer output over the same
+ *           n images (not over all N: a model with rare huge activations
+ *           has very different means on different image sets, and the
+ *           difference would be "corrected" into the bias)
  *   q[c]  = per-channel mean of the layer output over the n images
- *   shift = mu_out - q,   b <- b + shift   when max |shift / b| < 1000.
+ *   shift = mu - q,   b <- b + shift   when max |shift / b| < 1000.
  * POT reruns a sub-graph per layer on stored inputs; here the n images run
  * once, as one batch, on the reference executor and the shift is added to
  * the layer's output tensor as soon as it is produced, so every later layer
@@ -154,9 +158,24 @@ typedef struct bc_ctx {
     ptq__stats *stats;
     const ptq__graph *sg;   /* session graph: value indices of the observer */
     int *layer_of_value;    /* sg value -> layer, or -1 */
+    double **mu;            /* per layer: FP32 per-channel output means on the n images */
     const ptq__calib *c;
     int done;
 } bc_ctx;
+
+/* FP32 pass: records the per-channel output means of every biased layer. */
+static ptq_status bc_observe_fp32(void *user, int v, const ptq_tensor *t)
+{
+    bc_ctx *bc = user;
+    int li = bc->layer_of_value[v];
+    if (li < 0 || t->dtype != PTQ_DTYPE_FLOAT32 || t->rank < 2) return PTQ_STATUS_OK;
+    int C = (int)t->dims[1];
+    free(bc->mu[li]);
+    bc->mu[li] = calloc((size_t)C, sizeof(double));
+    if (!bc->mu[li]) return ptq__oom();
+    channel_means(t, bc->mu[li], C);
+    return PTQ_STATUS_OK;
+}
 
 static ptq_status bc_observe(void *user, int v, const ptq_tensor *t)
 {
@@ -166,7 +185,7 @@ static ptq_status bc_observe(void *user, int v, const ptq_tensor *t)
     ptq__qlayer *l = &bc->plan->layers[li];
     ptq__tstats *so = ptq__stats_find(bc->stats, l->output);
     int bv = ptq__graph_find_value(bc->g, l->bias);
-    if (!so || !so->ch_sum || bv < 0 || t->dtype != PTQ_DTYPE_FLOAT32 || t->rank < 2 || t->dims[1] != so->channels)
+    if (!so || !bc->mu[li] || bv < 0 || t->dtype != PTQ_DTYPE_FLOAT32 || t->rank < 2 || t->dims[1] != so->channels)
         return PTQ_STATUS_OK;
     ptq_tensor *b = bc->g->values[bv].data;
     if (ptq_tensor_numel(b) != so->channels) return PTQ_STATUS_OK;
@@ -178,7 +197,7 @@ static ptq_status bc_observe(void *user, int v, const ptq_tensor *t)
     double worst = 0;
     bool zero = false;
     for (int c = 0; c < C; c++) {
-        q[c] = so->ch_sum[c] / (double)so->samples - q[c]; /* shift */
+        q[c] = bc->mu[li][c] - q[c]; /* shift */
         if (bd[c] == 0) zero = true;
         else worst = fmax(worst, fabs(q[c] / bd[c]));
     }
@@ -206,13 +225,22 @@ ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qp
 {
     int64_t n_bc = (int64_t)(0.2 * (double)c->count);
     if (n_bc < 1) n_bc = 1;
-    ptq_model *m = calloc(1, sizeof *m);
-    if (!m) return ptq__oom();
+    ptq_model *m = calloc(1, sizeof *m), *fm = calloc(1, sizeof *fm);
+    double **mu = calloc((size_t)plan->n_layers + 1, sizeof(double *));
+    if (!m || !fm || !mu) {
+        free(m);
+        free(fm);
+        free(mu);
+        return ptq__oom();
+    }
     ptq_status st = ptq__qdq_build(g, plan, false, n_ignored, ignored, &m->graph);
-    ptq_session *s = NULL;
+    if (!st) st = ptq__graph_clone(g, &fm->graph);
+    ptq_session *s = NULL, *fs = NULL;
+    ptq_tensor **fouts = NULL;
+    int *fp32_layer_of_value = NULL;
     ptq_loader *loader = NULL;
     ptq_tensor *batch = NULL, **outs = NULL;
-    bc_ctx bc = {.g = g, .plan = plan, .stats = stats, .c = c};
+    bc_ctx bc = {.g = g, .plan = plan, .stats = stats, .c = c, .mu = mu};
     if (st) goto done;
     ptq_input_shape shape;
     memset(&shape, 0, sizeof shape);
@@ -249,9 +277,34 @@ ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qp
         goto done;
     }
     const ptq_tensor *in[1] = {batch};
+    /* FP32 targets on the same images, then the corrected quantized run. */
+    if ((st = ptq_session_create(fm, &sp, &fs))) goto done;
+    fp32_layer_of_value = malloc(sizeof(int) * (size_t)(fs->graph->n_values + 1));
+    fouts = calloc((size_t)fs->graph->n_outputs + 1, sizeof *fouts);
+    if (!fp32_layer_of_value || !fouts) {
+        st = ptq__oom();
+        goto done;
+    }
+    for (int v = 0; v < fs->graph->n_values; v++) fp32_layer_of_value[v] = -1;
+    for (int i = 0; i < plan->n_layers; i++) {
+        int v = plan->layers[i].bias ? ptq__graph_find_value(fs->graph, plan->layers[i].output) : -1;
+        if (v >= 0) fp32_layer_of_value[v] = i;
+    }
+    int *q_layer_of_value = bc.layer_of_value;
+    bc.layer_of_value = fp32_layer_of_value;
+    st = ptq__ref_plan_run(fs->ref, in, fouts, bc_observe_fp32, &bc);
+    bc.layer_of_value = q_layer_of_value;
+    for (int i = 0; i < fs->graph->n_outputs; i++) ptq_tensor_destroy(fouts[i]);
+    if (st) goto done;
     st = ptq__ref_plan_run(s->ref, in, outs, bc_observe, &bc);
     for (int i = 0; i < s->graph->n_outputs; i++) ptq_tensor_destroy(outs[i]);
 done:
+    for (int i = 0; i < plan->n_layers; i++) free(mu[i]);
+    free(mu);
+    free(fouts);
+    free(fp32_layer_of_value);
+    ptq_session_destroy(fs);
+    ptq_model_destroy(fm);
     free(outs);
     free(bc.layer_of_value);
     ptq_tensor_destroy(batch);

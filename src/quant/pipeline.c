@@ -55,7 +55,7 @@ ptq_quant_params ptq_quant_params_default(void)
     p.batch = 8;
     p.bias_correction = PTQ_QUANT_BIAS_CORRECTION_FAST;
     p.channel_alignment = 1;
-    p.backend = PTQ_BACKEND_REF;
+    p.backend = PTQ_BACKEND_DNNL;
     p.sqnr_samples = 16;
     return p;
 }
