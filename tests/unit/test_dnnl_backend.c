@@ -441,8 +441,9 @@ static int qdq_t(builder *b, int x, const char *name, float scale, int zp, ptq_d
 static void test_int8_add_exact(void **state)
 {
     (void)state;
-    static const int64_t sizes[2][4] = {{1, 5, 7, 9}, {2, 16, 6, 6}};
-    for (int si = 0; si < 2; si++)
+    /* the last one is split over the OpenMP team (blocks of 64, tail) */
+    static const int64_t sizes[3][4] = {{1, 5, 7, 9}, {2, 16, 6, 6}, {1, 40, 23, 19}};
+    for (int si = 0; si < 3; si++)
         for (int k = 0; k < 4; k++) {
             builder b;
             bool relu = k & 1;
@@ -471,10 +472,12 @@ static void test_int8_add_exact(void **state)
 static void test_int8_quant_gap(void **state)
 {
     (void)state;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
         builder b;
-        ptq_dtype dt = k ? PTQ_DTYPE_INT8 : PTQ_DTYPE_UINT8;
+        ptq_dtype dt = k & 1 ? PTQ_DTYPE_INT8 : PTQ_DTYPE_UINT8;
+        /* k >= 2: large enough to be split over the OpenMP team (GAP: by channels) */
         int64_t xd[4] = {2, 19, 5, 3};
+        if (k >= 2) xd[0] = 1, xd[1] = 200, xd[2] = 9, xd[3] = 10;
         b_init(&b, 13);
         int x = b_input(&b, "x", 4, xd);
         int xq = qdq_t(&b, x, "xin", 1.f / 127.f, k ? -3 : 128, dt);
@@ -483,7 +486,25 @@ static void test_int8_quant_gap(void **state)
         int f = b_node(&b, "Flatten", 1, &gp, "flat");
         f = qdq_t(&b, f, "flatq", 0.0021f, k ? 5 : 120, dt);
         b_output(&b, f);
-        check(&b, k ? "int8 quantize, gap, flatten (s8)" : "int8 quantize, gap, flatten (u8)", -1e-30, 3);
+        check(&b, k & 1 ? "int8 quantize, gap, flatten (s8)" : "int8 quantize, gap, flatten (u8)", -1e-30, 3);
+    }
+    /* QuantizeLinear written straight into the nhwc layout of the int8 conv
+     * reading it: batch 2, 3 channels, pixel counts with a tail of the 64
+     * pixel blocks, small and split over the team; then the same with the
+     * quantized input also a graph output (stays plain) */
+    for (int k = 0; k < 3; k++) {
+        builder b;
+        int64_t xd[4] = {2, 3, 11, 13}, p1[4] = {1, 1, 1, 1};
+        if (k == 1) xd[2] = 61, xd[3] = 67;
+        b_init(&b, 13);
+        int x = b_input(&b, "x", 4, xd);
+        float xs = 2.f / 255.f, ys = 0.05f;
+        int xq = qdq(&b, x, "xin", xs, 128);
+        int y = qconv(&b, xq, "c1", 8, 3, 3, p1, xs);
+        y = qdq(&b, y, "y", ys, 7);
+        b_output(&b, y);
+        if (k == 2) b_output(&b, xq);
+        check(&b, k == 2 ? "int8 quantize (plain, also an output) -> conv" : "int8 quantize (nhwc) -> conv", -(ys * 1.0001), 2);
     }
     /* GAP reading an int8 conv's output in the conv's layout */
     builder b;

@@ -192,6 +192,11 @@ ptq_status ptq__dnnl_const_mem(ptq__dnnl_plan *p, const dnnl_memory_desc_t *src_
 /* Appends a FN step (takes ownership of params, even on failure). */
 ptq_status ptq__dnnl_step_fn_add(ptq__dnnl_plan *p, ptq__dnnl_step_fn fn, void *params, int n_in, const int *in_t, int n_out,
                                  const int *out_t);
+/* Runs fn(ctx, ithr, nthr) on the OpenMP team of the calling thread (the
+ * team oneDNN uses: libgomp's GOMP_parallel, looked up at run time), or
+ * once as fn(ctx, 0, 1) when that runtime is absent. */
+typedef void (*ptq__dnnl_par_fn)(void *ctx, int ithr, int nthr);
+void ptq__dnnl_parallel(ptq__dnnl_par_fn fn, void *ctx);
 /* Creates a primitive from a primitive descriptor (destroys the pd). */
 ptq_status ptq__dnnl_prim_create(ptq__dnnl_plan *p, dnnl_primitive_desc_t pd, dnnl_primitive_t *prim_out);
 

@@ -1300,8 +1300,9 @@ static void qadd_scalar(const qadd_params *q, const void *a_, const void *b_, vo
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define QADD_AVX512 1
+/* Elements [i0, i0 + 16k) of [i0, i1); returns where it stopped. */
 __attribute__((target("avx512f,avx512bw"))) static size_t qadd_avx512(const qadd_params *q, const void *a_, const void *b_,
-                                                                      void *y_)
+                                                                      void *y_, size_t i0, size_t i1)
 {
     int32_t lo, hi;
     ptq__qrange(q->dt, &lo, &hi);
@@ -1310,8 +1311,8 @@ __attribute__((target("avx512f,avx512bw"))) static size_t qadd_avx512(const qadd
     const __m512 sa = _mm512_set1_ps(q->sa), sb = _mm512_set1_ps(q->sb), sy = _mm512_set1_ps(q->sy);
     const __m512 flo = _mm512_set1_ps((float)(lo - q->zy)), fhi = _mm512_set1_ps((float)(hi - q->zy));
     const __m512 zero = _mm512_setzero_ps();
-    size_t n16 = q->n / 16 * 16;
-    for (size_t i = 0; i < n16; i += 16) {
+    size_t n16 = i0 + (i1 - i0) / 16 * 16;
+    for (size_t i = i0; i < n16; i += 16) {
         __m128i a8 = _mm_loadu_si128((const __m128i *)((const uint8_t *)a_ + i));
         __m128i b8 = _mm_loadu_si128((const __m128i *)((const uint8_t *)b_ + i));
         __m512i a = u8 ? _mm512_cvtepu8_epi32(a8) : _mm512_cvtepi8_epi32(a8);
@@ -1333,19 +1334,54 @@ __attribute__((target("avx512f,avx512bw"))) static size_t qadd_avx512(const qadd
 /* 0: unknown, 1: AVX-512 (F, BW), -1: scalar. PTQ_DNNL_NO_SIMD=1 forces the scalar twin. */
 static int qadd_simd = 0;
 
-static void qadd_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
+static void simd_init(void)
 {
-    const qadd_params *q = s->params;
-    size_t done = 0;
 #ifdef QADD_AVX512
     if (!qadd_simd) {
         const char *e = getenv("PTQ_DNNL_NO_SIMD");
         __builtin_cpu_init();
         qadd_simd = (e && e[0] == '1') || !__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ? -1 : 1;
     }
-    if (qadd_simd > 0) done = qadd_avx512(q, in[0], in[1], out[0]);
 #endif
-    qadd_scalar(q, in[0], in[1], out[0], done, q->n);
+}
+
+/* Share [0, n) of thread ithr of nthr, boundaries on 64-element multiples. */
+static void split_range(size_t n, int ithr, int nthr, size_t *i0, size_t *i1)
+{
+    size_t blocks = (n + 63) / 64, per = (blocks + (size_t)nthr - 1) / (size_t)nthr;
+    size_t b0 = per * (size_t)ithr, b1 = b0 + per;
+    *i0 = b0 * 64 < n ? b0 * 64 : n;
+    *i1 = b1 * 64 < n ? b1 * 64 : n;
+}
+
+/* Below this many elements an elementwise step stays on the calling thread. */
+#define PAR_MIN_ELEMS 16384
+
+typedef struct qadd_ctx {
+    const qadd_params *q;
+    const void *a, *b;
+    void *y;
+} qadd_ctx;
+
+static void qadd_part(void *ctx_, int ithr, int nthr)
+{
+    const qadd_ctx *c = ctx_;
+    size_t i0, i1, done;
+    split_range(c->q->n, ithr, nthr, &i0, &i1);
+    done = i0;
+#ifdef QADD_AVX512
+    if (qadd_simd > 0) done = qadd_avx512(c->q, c->a, c->b, c->y, i0, i1);
+#endif
+    qadd_scalar(c->q, c->a, c->b, c->y, done, i1);
+}
+
+static void qadd_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
+{
+    const qadd_params *q = s->params;
+    simd_init();
+    qadd_ctx c = {q, in[0], in[1], out[0]};
+    if (q->n >= PAR_MIN_ELEMS) ptq__dnnl_parallel(qadd_part, &c);
+    else qadd_part(&c, 0, 1);
 }
 
 static ptq_status emit_qadd(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
@@ -1369,12 +1405,17 @@ static ptq_status emit_qadd(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
 }
 
 /* QuantizeLinear of a plain float tensor: q = saturate(round_half_even(x / s) + zp),
- * AVX-512 with the same division, bit-exact with its scalar twin. */
+ * AVX-512 with the same division, bit-exact with its scalar twin. With
+ * nhwc set the (rank-4, plain) input is written transposed to nhwc, the
+ * layout the int8 convolution that reads it asks for, which saves the
+ * reorder after it. */
 typedef struct quant_params {
     size_t n;
     ptq_dtype dt;
     float s;
     int32_t zp;
+    bool nhwc;
+    int64_t batch, c, hw; /* nhwc only */
 } quant_params;
 
 static void quant_scalar(const quant_params *q, const float *x, void *y, size_t i0, size_t i1)
@@ -1389,7 +1430,9 @@ static void quant_scalar(const quant_params *q, const float *x, void *y, size_t 
 }
 
 #ifdef QADD_AVX512
-__attribute__((target("avx512f,avx512bw"))) static size_t quant_avx512(const quant_params *q, const float *x, void *y_)
+/* Elements [i0, i0 + 16k) of [i0, i1); returns where it stopped. */
+__attribute__((target("avx512f,avx512bw"))) static size_t quant_avx512(const quant_params *q, const float *x, void *y_, size_t i0,
+                                                                       size_t i1)
 {
     int32_t lo, hi;
     ptq__qrange(q->dt, &lo, &hi);
@@ -1397,8 +1440,8 @@ __attribute__((target("avx512f,avx512bw"))) static size_t quant_avx512(const qua
     const __m512 s = _mm512_set1_ps(q->s);
     const __m512 flo = _mm512_set1_ps((float)(lo - q->zp)), fhi = _mm512_set1_ps((float)(hi - q->zp));
     const __m512i zp = _mm512_set1_epi32(q->zp);
-    size_t n16 = q->n / 16 * 16;
-    for (size_t i = 0; i < n16; i += 16) {
+    size_t n16 = i0 + (i1 - i0) / 16 * 16;
+    for (size_t i = i0; i < n16; i += 16) {
         __m512 x16 = _mm512_loadu_ps(x + i);
         __m512 v = _mm512_div_ps(x16, s);
         v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
@@ -1411,30 +1454,103 @@ __attribute__((target("avx512f,avx512bw"))) static size_t quant_avx512(const qua
 }
 #endif
 
+/* Quantizes x[i0, i1) into y[i0, i1). */
+static void quant_range(const quant_params *q, const float *x, void *y, size_t i0, size_t i1)
+{
+    size_t done = i0;
+#ifdef QADD_AVX512
+    if (qadd_simd > 0) done = quant_avx512(q, x, y, i0, i1);
+#endif
+    quant_scalar(q, x, y, done, i1);
+}
+
+#define QUANT_NHWC_MAX_C 16
+#define QUANT_NHWC_BLOCK 64
+
+typedef struct quant_ctx {
+    const quant_params *q;
+    const float *x;
+    void *y;
+} quant_ctx;
+
+static void quant_part(void *ctx_, int ithr, int nthr)
+{
+    const quant_ctx *c = ctx_;
+    const quant_params *q = c->q;
+    if (!q->nhwc) {
+        size_t i0, i1;
+        split_range(q->n, ithr, nthr, &i0, &i1);
+        quant_range(q, c->x, c->y, i0, i1);
+        return;
+    }
+    /* blocks of QUANT_NHWC_BLOCK pixels of one image: quantize each channel
+     * row into tmp, then interleave the channels */
+    int64_t per_img = (q->hw + QUANT_NHWC_BLOCK - 1) / QUANT_NHWC_BLOCK, nb = q->batch * per_img;
+    int64_t b0 = nb * ithr / nthr, b1 = nb * (ithr + 1) / nthr;
+    uint8_t tmp[QUANT_NHWC_MAX_C * QUANT_NHWC_BLOCK];
+    for (int64_t b = b0; b < b1; b++) {
+        int64_t n = b / per_img, p0 = (b % per_img) * QUANT_NHWC_BLOCK;
+        int64_t len = q->hw - p0 < QUANT_NHWC_BLOCK ? q->hw - p0 : QUANT_NHWC_BLOCK;
+        for (int64_t ch = 0; ch < q->c; ch++)
+            quant_range(q, c->x + (n * q->c + ch) * q->hw + p0, tmp + ch * QUANT_NHWC_BLOCK, 0, (size_t)len);
+        uint8_t *y = (uint8_t *)c->y + (n * q->hw + p0) * q->c;
+        for (int64_t j = 0; j < len; j++)
+            for (int64_t ch = 0; ch < q->c; ch++) y[j * q->c + ch] = tmp[ch * QUANT_NHWC_BLOCK + j];
+    }
+}
+
 static void quant_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
 {
     const quant_params *q = s->params;
-    size_t done = 0;
-#ifdef QADD_AVX512
-    if (!qadd_simd) {
-        const char *e = getenv("PTQ_DNNL_NO_SIMD");
-        __builtin_cpu_init();
-        qadd_simd = (e && e[0] == '1') || !__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ? -1 : 1;
+    simd_init();
+    quant_ctx c = {q, in[0], out[0]};
+    if (q->n >= PAR_MIN_ELEMS) ptq__dnnl_parallel(quant_part, &c);
+    else quant_part(&c, 0, 1);
+}
+
+/* True when every needed group reading value v is an int8 convolution with
+ * v as its data (those ask for nhwc on CPUs with int8 support). */
+static bool read_by_qconvs_only(ptq__dnnl_plan *p, int v)
+{
+    const ptq__graph *g = p->g;
+    int readers = 0;
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == v) return false;
+    for (int k = 0; k < p->n_groups; k++) {
+        const ptq__dnnl_group *r = &p->groups[k];
+        if (!r->needed) continue;
+        for (int j = 0; j < r->n_in; j++)
+            if (r->in[j] == v) {
+                if (r->kind != PTQ__DNNL_G_QCONV || r->data_value != v || r->sum_value == v) return false;
+                readers++;
+            }
     }
-    if (qadd_simd > 0) done = quant_avx512(q, in[0], out[0]);
-#endif
-    quant_scalar(q, in[0], out[0], done, q->n);
+    return readers > 0;
 }
 
 static ptq_status emit_quant(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
 {
     ptq_status st;
     int tx, ty;
+    const ptq__value *yv = val(p, grp->out);
+    dnnl_memory_desc_t nhwc_md;
+    dnnl_data_type_t ddt;
+    bool nhwc = yv->rank == 4 && yv->dims[1] >= 1 && yv->dims[1] <= QUANT_NHWC_MAX_C && ptq__dnnl_dt(yv->dtype, &ddt) &&
+                read_by_qconvs_only(p, grp->out);
+    if (nhwc) {
+        dnnl_dims_t d = {yv->dims[0], yv->dims[1], yv->dims[2], yv->dims[3]};
+        nhwc = dnnl_memory_desc_init_by_tag(&nhwc_md, 4, d, ddt, dnnl_acdb) == dnnl_success;
+    }
     if ((st = ptq__dnnl_value_as(p, grp->data_value, NULL, &tx))) return st;
-    if ((st = out_tensor(p, grp, NULL, &ty))) return st;
+    if ((st = out_tensor(p, grp, nhwc ? &nhwc_md : NULL, &ty))) return st;
     quant_params *q = malloc(sizeof *q);
     if (!q) return ptq__oom();
-    *q = (quant_params){.n = p->tensors[ty].bytes, .dt = p->tensors[ty].dtype, .s = grp->y_scale, .zp = grp->y_zp};
+    *q = (quant_params){.n = p->tensors[ty].bytes, .dt = p->tensors[ty].dtype, .s = grp->y_scale, .zp = grp->y_zp, .nhwc = nhwc};
+    if (nhwc) {
+        q->batch = yv->dims[0];
+        q->c = yv->dims[1];
+        q->hw = yv->dims[2] * yv->dims[3];
+    }
     if ((st = ptq__dnnl_step_fn_add(p, quant_run, q, 1, &tx, 1, &ty))) return st;
     p->value_tensor[grp->out] = ty;
     return PTQ_STATUS_OK;
@@ -1452,16 +1568,18 @@ typedef struct qgap_params {
     int32_t zx, zy;
 } qgap_params;
 
-static void qgap_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
+/* Channels [cb, ce) of every image. */
+static void qgap_channels(const qgap_params *q, const void *x_, void *y_, int64_t cb, int64_t ce)
 {
-    const qgap_params *q = s->params;
     int32_t lo, hi;
     ptq__qrange(q->ydt, &lo, &hi);
     bool xu8 = q->xdt == PTQ_DTYPE_UINT8;
     float sum[512];
+    const void *const in[1] = {x_};
+    void *const out[1] = {y_};
     for (int64_t n = 0; n < q->n; n++)
-        for (int64_t c0 = 0; c0 < q->c; c0 += 512) {
-            int64_t cn = q->c - c0 < 512 ? q->c - c0 : 512;
+        for (int64_t c0 = cb; c0 < ce; c0 += 512) {
+            int64_t cn = ce - c0 < 512 ? ce - c0 : 512;
             for (int64_t c = 0; c < cn; c++) sum[c] = 0.0f;
             if (q->nhwc) {
                 for (int64_t i = 0; i < q->hw; i++) {
@@ -1488,6 +1606,29 @@ static void qgap_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
                 ptq__qstore(q->ydt, out[0], n * q->c + c0 + c, r);
             }
         }
+}
+
+typedef struct qgap_ctx {
+    const qgap_params *q;
+    const void *x;
+    void *y;
+} qgap_ctx;
+
+/* Channel ranges on multiples of 64: every channel's sum keeps its order. */
+static void qgap_part(void *ctx_, int ithr, int nthr)
+{
+    const qgap_ctx *c = ctx_;
+    size_t c0, c1;
+    split_range((size_t)c->q->c, ithr, nthr, &c0, &c1);
+    if (c0 < c1) qgap_channels(c->q, c->x, c->y, (int64_t)c0, (int64_t)c1);
+}
+
+static void qgap_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
+{
+    const qgap_params *q = s->params;
+    qgap_ctx c = {q, in[0], out[0]};
+    if (q->n * q->c * q->hw >= PAR_MIN_ELEMS && q->c >= 128) ptq__dnnl_parallel(qgap_part, &c);
+    else qgap_part(&c, 0, 1);
 }
 
 static ptq_status emit_qgap(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)

@@ -397,6 +397,38 @@ static void set_threads(int threads)
     if (f && threads > 0) f(threads);
 }
 
+typedef struct par_call {
+    ptq__dnnl_par_fn fn;
+    void *ctx;
+} par_call;
+
+static void (*gomp_parallel)(void (*)(void *), void *, unsigned, unsigned);
+static int (*omp_thread_num)(void);
+static int (*omp_num_threads)(void);
+static int par_state; /* 0: not looked up, 1: OpenMP present, -1: absent */
+
+static void par_trampoline(void *data)
+{
+    const par_call *c = data;
+    c->fn(c->ctx, omp_thread_num(), omp_num_threads());
+}
+
+void ptq__dnnl_parallel(ptq__dnnl_par_fn fn, void *ctx)
+{
+    if (!par_state) {
+        *(void **)&gomp_parallel = dlsym(RTLD_DEFAULT, "GOMP_parallel");
+        *(void **)&omp_thread_num = dlsym(RTLD_DEFAULT, "omp_get_thread_num");
+        *(void **)&omp_num_threads = dlsym(RTLD_DEFAULT, "omp_get_num_threads");
+        par_state = gomp_parallel && omp_thread_num && omp_num_threads ? 1 : -1;
+    }
+    if (par_state < 0) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    par_call c = {fn, ctx};
+    gomp_parallel(par_trampoline, &c, 0, 0); /* 0 threads: the team size set by omp_set_num_threads */
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
