@@ -15,4 +15,9 @@ ptq_status ptq__oom(void);
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 int ptq__mul_size(size_t a, size_t b, size_t *out);
 
+/* Fails (INVALID_ARGUMENT/UNSUPPORTED) unless ptq_tensor_create accepts this
+ * dtype and shape: a sized dtype, rank 0..PTQ_MAX_DIMS, dims >= 0, at most
+ * 2^40 bytes. *bytes_out: the data size. */
+ptq_status ptq__tensor_check_shape(ptq_dtype dtype, int rank, const int64_t *dims, size_t *bytes_out);
+
 #endif

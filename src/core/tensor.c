@@ -42,9 +42,8 @@ int64_t ptq_tensor_numel(const ptq_tensor *t)
     return n;
 }
 
-ptq_status ptq_tensor_create(ptq_dtype dtype, int rank, const int64_t *dims, ptq_tensor **tensor_out)
+ptq_status ptq__tensor_check_shape(ptq_dtype dtype, int rank, const int64_t *dims, size_t *bytes_out)
 {
-    *tensor_out = NULL;
     size_t esize = ptq_dtype_size(dtype);
     if (esize == 0) return ptq__fail(PTQ_STATUS_UNSUPPORTED, "tensor of dtype %s is not supported", ptq_dtype_name(dtype));
     if (rank < 0 || rank > PTQ_MAX_DIMS)
@@ -57,6 +56,16 @@ ptq_status ptq_tensor_create(ptq_dtype dtype, int rank, const int64_t *dims, ptq
     size_t bytes;
     if (!ptq__mul_size(n, esize, &bytes) || bytes > ((size_t)1 << 40))
         return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "tensor of %zu elements is too large", n);
+    *bytes_out = bytes;
+    return PTQ_STATUS_OK;
+}
+
+ptq_status ptq_tensor_create(ptq_dtype dtype, int rank, const int64_t *dims, ptq_tensor **tensor_out)
+{
+    *tensor_out = NULL;
+    size_t bytes;
+    ptq_status st = ptq__tensor_check_shape(dtype, rank, dims, &bytes);
+    if (st) return st;
     ptq_tensor *t = calloc(1, sizeof *t);
     if (!t) return ptq__oom();
     t->dtype = dtype;

@@ -7,8 +7,12 @@
 
 ptq_status ptq__graph_bind_inputs(ptq__graph *g, int n_shapes, const ptq_input_shape *shapes)
 {
+    if (n_shapes > 0 && !shapes) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "%d input shapes given, but input_shapes is NULL", n_shapes);
     for (int s = 0; s < n_shapes; s++) {
         const ptq_input_shape *sh = &shapes[s];
+        if (sh->rank < 0 || sh->rank > PTQ_MAX_DIMS)
+            return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "input shape %d ('%s') has rank %d, expected 0..%d", s,
+                             sh->name ? sh->name : "(first)", sh->rank, PTQ_MAX_DIMS);
         int idx = -1;
         if (!sh->name) idx = s < g->n_inputs ? s : -1;
         else
@@ -48,6 +52,9 @@ ptq_status ptq__graph_infer(ptq__graph *g, const ptq__infer_options *opt)
                                  v->name, d, v->dim_param[d] ? v->dim_param[d] : "?");
         if (ptq_dtype_size(v->dtype) == 0)
             return ptq__fail(PTQ_STATUS_UNSUPPORTED, "input '%s' has unsupported dtype %s", v->name, ptq_dtype_name(v->dtype));
+        size_t bytes;
+        if ((st = ptq__tensor_check_shape(v->dtype, v->rank, v->dims, &bytes)))
+            return ptq__fail_context(st, "input '%s'", v->name);
     }
     ptq_tensor headers[64];
     const ptq_tensor *ins[64];

@@ -27,6 +27,11 @@ ptq_status ptq__kernel_output(ptq__kernel_ctx *ctx, int i, ptq_dtype dtype, int 
         if (dims[d] < 0) return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "output %d has negative dimension %lld", i, (long long)dims[d]);
     ptq_tensor *t;
     if (ctx->shape_only) {
+        /* The limits of ptq_tensor_create hold for inferred shapes too, so that
+         * size arithmetic on them (memory plans, later kernels) cannot overflow. */
+        size_t bytes;
+        ptq_status st = ptq__tensor_check_shape(dtype, rank, dims, &bytes);
+        if (st) return ptq__fail_context(st, "node '%s' (%s, opset %d): output %d", ctx->node->name, ctx->node->op_type, ctx->opset, i);
         t = calloc(1, sizeof *t);
         if (!t) return ptq__oom();
         ptq__tensor_set_shape(t, dtype, rank, dims);

@@ -136,7 +136,9 @@ ptq_status ptq__kernel_pad(ptq__kernel_ctx *ctx)
 
     int64_t dims[PTQ_MAX_DIMS];
     for (int d = 0; d < r; d++) {
-        dims[d] = x->dims[d] + begin[d] + end[d];
+        if (__builtin_add_overflow(x->dims[d], begin[d], &dims[d]) || __builtin_add_overflow(dims[d], end[d], &dims[d]))
+            return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "dimension %d: pads %lld,%lld overflow", d,
+                                    (long long)begin[d], (long long)end[d]);
         if (dims[d] < 0)
             return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "dimension %d: size %lld with pads %lld,%lld is negative", d,
                                     (long long)x->dims[d], (long long)begin[d], (long long)end[d]);

@@ -134,7 +134,8 @@ ptq_status ptq__kernel_reshape(ptq__kernel_ctx *ctx)
                                         i, x->rank);
             shape[i] = x->dims[i];
         }
-        known *= shape[i];
+        if (__builtin_mul_overflow(known, shape[i], &known))
+            return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "shape has more elements than int64 can count");
     }
     int64_t numel = ptq_tensor_numel(x);
     if (infer >= 0) {

@@ -3,6 +3,19 @@
 
 #include <string.h>
 
+/* Bounds on the attributes (kernel, stride, dilation, pads) and on the input
+ * size per axis: with them, the geometry below never overflows int64. */
+#define WINDOW_MAX_ATTR ((int64_t)INT32_MAX)
+#define WINDOW_MAX_SIZE ((int64_t)1 << 40)
+
+/* *acc *= v, or 0 when the product would exceed WINDOW_MAX_SIZE. */
+static int window_mul(int64_t *acc, int64_t v)
+{
+    if (v > 0 && *acc > WINDOW_MAX_SIZE / v) return 0;
+    *acc *= v;
+    return 1;
+}
+
 ptq_status ptq__window_check_input(const ptq__kernel_ctx *ctx, const ptq_tensor *X)
 {
     if (X->rank < 3)
@@ -58,6 +71,13 @@ ptq_status ptq__window_geometry(const ptq__kernel_ctx *ctx, const ptq_tensor *X,
             return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
                                     "spatial axis %d: stride %lld, dilation %lld and kernel %lld must be >= 1", d,
                                     (long long)w->stride[d], (long long)w->dil[d], (long long)w->k[d]);
+        if (w->stride[d] > WINDOW_MAX_ATTR || w->dil[d] > WINDOW_MAX_ATTR || w->k[d] > WINDOW_MAX_ATTR)
+            return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
+                                    "spatial axis %d: stride %lld, dilation %lld and kernel %lld must be <= %lld", d,
+                                    (long long)w->stride[d], (long long)w->dil[d], (long long)w->k[d], (long long)WINDOW_MAX_ATTR);
+        if (w->in[d] > WINDOW_MAX_SIZE)
+            return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "spatial axis %d: input size %lld too large", d,
+                                    (long long)w->in[d]);
         int64_t ext = (w->k[d] - 1) * w->dil[d] + 1; /* dilated kernel extent */
         if (same_upper || same_lower) {
             w->out[d] = (w->in[d] + w->stride[d] - 1) / w->stride[d];
@@ -68,9 +88,9 @@ ptq_status ptq__window_geometry(const ptq__kernel_ctx *ctx, const ptq_tensor *X,
         } else {
             w->pad_b[d] = npd ? pads[d] : 0;
             w->pad_e[d] = npd ? pads[w->nsp + d] : 0;
-            if (w->pad_b[d] < 0 || w->pad_e[d] < 0)
-                return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "pads of spatial axis %d are negative (%lld, %lld)", d,
-                                        (long long)w->pad_b[d], (long long)w->pad_e[d]);
+            if (w->pad_b[d] < 0 || w->pad_e[d] < 0 || w->pad_b[d] > WINDOW_MAX_ATTR || w->pad_e[d] > WINDOW_MAX_ATTR)
+                return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "pads of spatial axis %d (%lld, %lld) are negative or above %lld",
+                                        d, (long long)w->pad_b[d], (long long)w->pad_e[d], (long long)WINDOW_MAX_ATTR);
             if (pool && (w->pad_b[d] >= ext || w->pad_e[d] >= ext))
                 return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT,
                                         "pads of spatial axis %d (%lld, %lld) must be smaller than the kernel extent %lld", d,
@@ -88,9 +108,9 @@ ptq_status ptq__window_geometry(const ptq__kernel_ctx *ctx, const ptq_tensor *X,
                 w->out[d] = span / w->stride[d] + 1;
             }
         }
-        w->in_size *= w->in[d];
-        w->out_size *= w->out[d];
-        w->k_size *= w->k[d];
+        if (!window_mul(&w->in_size, w->in[d]) || !window_mul(&w->out_size, w->out[d]) || !window_mul(&w->k_size, w->k[d]))
+            return ptq__kernel_fail(ctx, PTQ_STATUS_UNSUPPORTED, "spatial sizes too large (input, output or kernel above %lld elements)",
+                                    (long long)WINDOW_MAX_SIZE);
     }
     return PTQ_STATUS_OK;
 }

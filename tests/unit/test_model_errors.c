@@ -256,6 +256,37 @@ static void test_wrong_input_shape_at_run(void **state)
     ptq_model_destroy(m);
 }
 
+/* Bound input shapes are validated: a rank outside 0..PTQ_MAX_DIMS (was read
+ * past the dims array) and a size beyond the tensor limit (overflowed the
+ * size arithmetic of the memory plans) are errors naming the input. */
+static void test_bad_bound_shape(void **state)
+{
+    (void)state;
+    tiny_model t;
+    tiny_init(&t, "Relu", "X", 0, 0);
+    ptq_model *m = NULL;
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_OK);
+    ptq_input_shape shape = {.name = "X", .rank = PTQ_MAX_DIMS + 1};
+    ptq_session_params p = ptq_session_params_default();
+    p.n_input_shapes = 1;
+    p.input_shapes = &shape;
+    ptq_session *s = NULL;
+    assert_int_equal(ptq_session_create(m, &p, &s), PTQ_STATUS_INVALID_ARGUMENT);
+    assert_null(s);
+    assert_non_null(strstr(ptq_last_error(), "rank 9"));
+    ptq_input_shape huge = {.name = "X", .rank = 4, .dims = {(int64_t)1 << 62, 2, 4, 4}};
+    p.input_shapes = &huge;
+    for (int b = 0; b < 2; b++) {
+        p.backend = b ? PTQ_BACKEND_DNNL : PTQ_BACKEND_REF;
+        assert_int_equal(ptq_session_create(m, &p, &s), PTQ_STATUS_INVALID_ARGUMENT);
+        assert_null(s);
+        assert_non_null(strstr(ptq_last_error(), "input 'X'"));
+    }
+    p.input_shapes = NULL;
+    assert_int_equal(ptq_session_create(m, &p, &s), PTQ_STATUS_INVALID_ARGUMENT);
+    ptq_model_destroy(m);
+}
+
 static void test_bad_tensor_data_names_initializer(void **state)
 {
     (void)state;
@@ -292,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_missing_input_names_it),
         cmocka_unit_test(test_shape_mismatch_names_node),
         cmocka_unit_test(test_wrong_input_shape_at_run),
+        cmocka_unit_test(test_bad_bound_shape),
         cmocka_unit_test(test_bad_tensor_data_names_initializer),
         cmocka_unit_test(test_missing_external_data_file),
     };

@@ -44,6 +44,51 @@ static void test_conv_pads_stride(void **state)
     fixture_done(&f);
 }
 
+/* Huge kernel, stride, dilation and pad attributes (a malformed model) are
+ * rejected with a message instead of overflowing int64 in the window
+ * geometry, for Conv and pooling. */
+static void test_window_huge_attributes(void **state)
+{
+    (void)state;
+    const int64_t dx[] = {1, 1, 4, 4}, dw[] = {1, 1, 3, 3}, big = INT64_MAX, half = (int64_t)1 << 62;
+    ptq_tensor hx = view(PTQ_DTYPE_FLOAT32, 4, dx, NULL), hw = view(PTQ_DTYPE_FLOAT32, 4, dw, NULL);
+    const ptq_tensor *conv_in[] = {&hx, &hw}, *pool_in[] = {&hx};
+    const struct { const char *op, *attr; int n; int64_t v[4]; } cases[] = {
+        {"Conv", "pads", 4, {big, big, big, big}},
+        {"Conv", "pads", 4, {half, 0, half, 0}},
+        {"Conv", "dilations", 2, {big, 1}},
+        {"Conv", "strides", 2, {1, big}},
+        {"MaxPool", "kernel_shape", 2, {half, 2}},
+        {"MaxPool", "strides", 2, {big, 1}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fixture f;
+        fixture_init(&f, cases[i].op, 13, strcmp(cases[i].op, "Conv") ? 1 : 2, 1);
+        add_ints(&f, cases[i].attr, cases[i].n, cases[i].v);
+        if (strcmp(cases[i].op, "MaxPool") == 0 && strcmp(cases[i].attr, "kernel_shape")) {
+            const int64_t ks[] = {2, 2};
+            add_ints(&f, "kernel_shape", 2, ks);
+        }
+        if (strcmp(cases[i].attr, "kernel_shape") == 0) {
+            const int64_t dil[] = {4, 1};
+            add_ints(&f, "dilations", 2, dil);
+        }
+        ptq_status st = run(&f, strcmp(cases[i].op, "Conv") ? 1 : 2, strcmp(cases[i].op, "Conv") ? pool_in : conv_in, 1, true);
+        if (st != PTQ_STATUS_INVALID_ARGUMENT) print_error("case %zu (%s %s): status %d\n", i, cases[i].op, cases[i].attr, st);
+        assert_int_equal(st, PTQ_STATUS_INVALID_ARGUMENT);
+        assert_non_null(strstr(ptq_last_error(), "n0"));
+        fixture_done(&f);
+    }
+    /* Pads of 10^6 on a 4x4 input: an output of ~4 x 10^12 elements is refused
+     * at shape inference already. */
+    fixture f;
+    fixture_init(&f, "Conv", 13, 2, 1);
+    const int64_t pads[] = {1000000, 1000000, 1000000, 1000000};
+    add_ints(&f, "pads", 4, pads);
+    assert_int_not_equal(run(&f, 2, conv_in, 1, true), PTQ_STATUS_OK);
+    fixture_done(&f);
+}
+
 /* Depthwise: 2 channels of [[1..9]], group 2; channel 0 sums 2x2 windows,
  * channel 1 computes x[i][j] - x[i+1][j+1] = -4. */
 static void test_conv_depthwise(void **state)
@@ -364,6 +409,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_pads_stride),
+        cmocka_unit_test(test_window_huge_attributes),
         cmocka_unit_test(test_conv_depthwise),
         cmocka_unit_test(test_conv_same_pads),
         cmocka_unit_test(test_avgpool_count_include_pad),

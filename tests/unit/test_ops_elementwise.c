@@ -65,6 +65,11 @@ static void test_reshape_zero_and_infer(void **state)
     ptq_tensor tb = view(PTQ_DTYPE_INT64, 1, ds, bad);
     const ptq_tensor *in3[] = {&tx, &tb};
     assert_int_equal(run(&f, 2, in3, 1, true), PTQ_STATUS_INVALID_ARGUMENT);
+    /* A shape whose element count overflows int64 is an error (was UB). */
+    const int64_t huge[] = {(int64_t)1 << 62, 8}, dh[] = {2};
+    ptq_tensor th = view(PTQ_DTYPE_INT64, 1, dh, huge);
+    const ptq_tensor *in4[] = {&tx, &th};
+    assert_int_equal(run(&f, 2, in4, 1, true), PTQ_STATUS_INVALID_ARGUMENT);
     fixture_done(&f);
 }
 
@@ -129,6 +134,13 @@ static void test_pad_modes(void **state)
     assert_int_equal(run(&f, 2, in3, 1, false), PTQ_STATUS_OK);
     const float want3[] = {2, 3};
     assert_memory_equal(f.out[0]->data, want3, sizeof want3);
+    /* Pads that overflow int64 are errors, not UB; so is an output beyond the
+     * tensor size limit, in shape-only mode too. */
+    const int64_t p4[] = {INT64_MAX, INT64_MAX}, p5[] = {(int64_t)1 << 50, 0};
+    ptq_tensor tp4 = view(PTQ_DTYPE_INT64, 1, dp, p4), tp5 = view(PTQ_DTYPE_INT64, 1, dp, p5);
+    const ptq_tensor *in4[] = {&ty, &tp4}, *in5[] = {&ty, &tp5};
+    assert_int_equal(run(&f, 2, in4, 1, true), PTQ_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(run(&f, 2, in5, 1, true), PTQ_STATUS_INVALID_ARGUMENT);
     fixture_done(&f);
 }
 
