@@ -100,9 +100,20 @@ ptq_status ptq_tensor_load_npy(const char *path, ptq_tensor **tensor_out)
     int64_t dims[PTQ_MAX_DIMS];
     st = parse_header(path, header, &dtype, &rank, dims);
     if (st) goto done;
+    /* Compare the declared size with the file before allocating: a forged
+     * header may declare a huge array. */
+    size_t bytes;
+    if ((st = ptq__tensor_check_shape(dtype, rank, dims, &bytes))) {
+        st = ptq__fail_context(st, "%s", path);
+        goto done;
+    }
+    long here = ftell(fp);
+    if (here < 0 || fseek(fp, 0, SEEK_END) != 0 || ftell(fp) - here < (long)bytes || fseek(fp, here, SEEK_SET) != 0) {
+        st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: truncated .npy data (expected %zu bytes)", path, bytes);
+        goto done;
+    }
     st = ptq_tensor_create(dtype, rank, dims, &t);
     if (st) goto done;
-    size_t bytes = (size_t)ptq_tensor_numel(t) * ptq_dtype_size(dtype);
     if (fread(t->data, 1, bytes, fp) != bytes) {
         st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: truncated .npy data (expected %zu bytes)", path, bytes);
         goto done;

@@ -8,6 +8,7 @@
 #include "onnx.pb-c.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +82,31 @@ ptq_status ptq__onnx_tensor_from_proto(const Onnx__TensorProto *tp, const char *
         return ptq__fail(PTQ_STATUS_UNSUPPORTED, "%s: tensor rank %zu above %d", what, tp->n_dims, PTQ_MAX_DIMS);
     for (size_t i = 0; i < tp->n_dims; i++)
         if (tp->dims[i] < 0) return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: negative tensor dimension", what);
+    /* Check that the stored data can fill the declared shape before
+     * allocating it: a few-byte file may declare a huge tensor. */
+    size_t want_bytes;
+    ptq_status st = ptq__tensor_check_shape(dt, (int)tp->n_dims, tp->dims, &want_bytes);
+    if (st) return ptq__fail_context(st, "%s", what);
+    size_t want_n = want_bytes / ptq_dtype_size(dt), stored = 0;
+    bool external = tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    if (external) stored = want_n; /* read_external checks the file */
+    else if (tp->has_raw_data) stored = tp->raw_data.len / ptq_dtype_size(dt);
+    else
+        switch (dt) {
+        case PTQ_DTYPE_FLOAT32: stored = tp->n_float_data; break;
+        case PTQ_DTYPE_INT64: stored = tp->n_int64_data; break;
+        case PTQ_DTYPE_FLOAT64: stored = tp->n_double_data; break;
+        case PTQ_DTYPE_UINT32: case PTQ_DTYPE_UINT64: stored = tp->n_uint64_data; break;
+        default: stored = tp->n_int32_data; break;
+        }
+    if (stored < want_n)
+        return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: tensor holds %zu values, shape needs %zu", what, stored, want_n);
     ptq_tensor *t;
-    ptq_status st = ptq_tensor_create(dt, (int)tp->n_dims, tp->dims, &t);
+    st = ptq_tensor_create(dt, (int)tp->n_dims, tp->dims, &t);
     if (st) return ptq__fail_context(st, "%s", what);
     size_t n = (size_t)ptq_tensor_numel(t), esize = ptq_dtype_size(dt), bytes = n * esize;
     size_t have = 0;
-    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+    if (external) {
         st = read_external(tp, base_dir, what, t->data, bytes);
         have = n;
     } else if (tp->has_raw_data) {

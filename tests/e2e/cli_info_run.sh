@@ -60,5 +60,10 @@ expect_error "fixed to 32, cannot bind 64" "$PTQ" run "$EX/model.onnx" "$FIX/res
 test ! -e "$tmp/never.npy" || fail "output written despite the error"
 expect_error "bad --shape" "$PTQ" info "$R50" --shape 1xfoo
 expect_error "no input named" "$PTQ" run "$EX/model.onnx" "nope=$FIX/fashion_cnn/input.npy"
+# A forged .npy header declaring a huge array: an error, not a huge allocation.
+printf "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, 'shape': (4000000000, 100), }       \n" >"$tmp/forged.npy"
+expect_error "too large" "$PTQ" run "$EX/model.onnx" "$tmp/forged.npy"
+printf "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, 'shape': (8, 3, 32, 32), }        \n" >"$tmp/short.npy"
+expect_error "truncated" "$PTQ" run "$EX/model.onnx" "$tmp/short.npy"
 expect_error "unknown command" "$PTQ" frobnicate
 echo "cli info/run: ok"

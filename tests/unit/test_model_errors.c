@@ -296,6 +296,12 @@ static void test_bad_tensor_data_names_initializer(void **state)
     ptq_model *m = NULL;
     assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
     assert_non_null(strstr(ptq_last_error(), "initializer 'W'"));
+    /* A tiny file declaring a huge tensor fails before allocating it. */
+    tiny_init(&t, "Conv", "X", 1, 2);
+    t.wdims[1] = (int64_t)1 << 30; /* 3 x 2^30 x 3 x 3 floats = 108 GB */
+    ptq_model *m2 = NULL;
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m2), PTQ_STATUS_BAD_FORMAT);
+    assert_non_null(strstr(ptq_last_error(), "shape needs"));
 }
 
 /* External data whose side file is missing: an I/O error naming the file. */
