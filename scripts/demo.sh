@@ -11,24 +11,14 @@ ex=examples/fashion-cnn
 pre="--resize-exact 32x32 --scale 0.00392156862745098 --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5"
 echo "== ptq info $ex/model.onnx"
 build/ptq info "$ex/model.onnx"
+mkdir -p build/demo
+echo "== ptq quantize (POT DefaultQuantization, preset mixed) with FP32/INT8 evaluation"
 # shellcheck disable=SC2086
-if build/ptq quantize --help >/dev/null 2>&1; then
-    mkdir -p build/demo
-    echo "== ptq quantize (POT DefaultQuantization, preset mixed) with FP32/INT8 evaluation"
-    build/ptq quantize "$ex/model.onnx" --data "$ex/calib_list.txt" $pre \
-        --eval --eval-data "$ex/val_list.txt" --labels "$ex/labels.txt" \
-        --json build/demo/quantize.json -o build/demo/model-int8.onnx
-    echo "== model sizes"
-    ls -l "$ex/model.onnx" build/demo/model-int8.onnx | awk '{printf "  %-32s %9d bytes\n", $9, $5}'
-    if build/ptq bench --help >/dev/null 2>&1; then
-        echo "== speed (batch 1, 2 s each)"
-        build/ptq bench "$ex/model.onnx" --seconds 2 | grep -i -E "precision|latency|images"
-        build/ptq bench build/demo/model-int8.onnx --seconds 2 | grep -i -E "precision|latency|images"
-    fi
-elif build/ptq eval --help >/dev/null 2>&1; then
-    echo "== ptq eval (FP32) on the bundled test images"
-    build/ptq eval "$ex/model.onnx" --data "$ex/val_list.txt" --labels "$ex/labels.txt" $pre
-else
-    echo "== ptq run on a bundled input"
-    build/ptq run "$ex/model.onnx" tests/fixtures/fashion_cnn/input.npy --labels "$ex/labels.txt"
-fi
+build/ptq quantize "$ex/model.onnx" --data "$ex/calib_list.txt" $pre \
+    --eval --eval-data "$ex/val_list.txt" --labels "$ex/labels.txt" \
+    --json build/demo/quantize.json -o build/demo/model-int8.onnx
+echo "== model sizes"
+ls -l "$ex/model.onnx" build/demo/model-int8.onnx | awk '{printf "  %-32s %9d bytes\n", $9, $5}'
+echo "== speed (batch 1, 2 s each)"
+build/ptq bench "$ex/model.onnx" --seconds 2 | grep -E "latency|throughput" | sed 's/^/  FP32 /'
+build/ptq bench build/demo/model-int8.onnx --seconds 2 | grep -E "latency|throughput" | sed 's/^/  INT8 /'
