@@ -1,5 +1,5 @@
-/* Whole-file reading for lists, labels files and encoded images. */
-#include "data/data_internal.h"
+/* Whole-file reading for models, lists, labels files and encoded images. */
+#include "core/file_util.h"
 
 #include <errno.h>
 #include <stdio.h>

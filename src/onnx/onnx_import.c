@@ -4,6 +4,7 @@
  * tensors, possibly with external data), inputs (which in IR < 4 also list
  * the initializers) and outputs, each typed by a ValueInfoProto. */
 #include "onnx/onnx_io.h"
+#include "core/file_util.h"
 #include "core/status.h"
 #include "onnx.pb-c.h"
 
@@ -233,9 +234,9 @@ done:
 ptq_status ptq__onnx_load(const char *path, ptq__graph **graph_out)
 {
     *graph_out = NULL;
-    void *data;
+    char *data;
     size_t size;
-    ptq_status st = ptq__onnx_read_file(path, &data, &size);
+    ptq_status st = ptq__read_file(path, PTQ__ONNX_MAX_FILE_BYTES, &data, &size);
     if (st) return st;
     char *copy = strdup(path);
     if (!copy) {

@@ -18,7 +18,7 @@ ptq_status ptq__onnx_tensor_from_proto(const struct Onnx__TensorProto *tp, const
                                        ptq_tensor **tensor_out);
 /* Reads a serialized TensorProto file (ONNX test data *.pb). */
 ptq_status ptq__onnx_read_tensor_file(const char *path, ptq_tensor **tensor_out, char **name_out);
-/* Reads a whole file into memory (caller frees). */
-ptq_status ptq__onnx_read_file(const char *path, void **data_out, size_t *size_out);
+/* Largest model or tensor file read into memory. */
+#define PTQ__ONNX_MAX_FILE_BYTES ((size_t)1 << 40)
 
 #endif

@@ -4,6 +4,7 @@
  * int64_data, double_data, uint64_data for uint32/uint64), or an external
  * file given by external_data {location, offset, length}. */
 #include "onnx/onnx_io.h"
+#include "core/file_util.h"
 #include "core/status.h"
 #include "onnx.pb-c.h"
 
@@ -12,35 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-ptq_status ptq__onnx_read_file(const char *path, void **data_out, size_t *size_out)
-{
-    *data_out = NULL;
-    *size_out = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ptq__fail(PTQ_STATUS_IO, "%s: %s", path, strerror(errno));
-    ptq_status st = PTQ_STATUS_OK;
-    void *buf = NULL;
-    if (fseek(fp, 0, SEEK_END) != 0) goto io;
-    long len = ftell(fp);
-    if (len < 0 || fseek(fp, 0, SEEK_SET) != 0) goto io;
-    buf = malloc((size_t)len + 1);
-    if (!buf) {
-        st = ptq__oom();
-        goto done;
-    }
-    if (fread(buf, 1, (size_t)len, fp) != (size_t)len) goto io;
-    *data_out = buf;
-    *size_out = (size_t)len;
-    buf = NULL;
-    goto done;
-io:
-    st = ptq__fail(PTQ_STATUS_IO, "%s: read failed: %s", path, strerror(errno));
-done:
-    free(buf);
-    fclose(fp);
-    return st;
-}
 
 static ptq_status read_external(const Onnx__TensorProto *tp, const char *base_dir, const char *what, void *dst,
                                 size_t bytes)
@@ -164,11 +136,11 @@ ptq_status ptq__onnx_read_tensor_file(const char *path, ptq_tensor **tensor_out,
 {
     *tensor_out = NULL;
     if (name_out) *name_out = NULL;
-    void *data;
+    char *data;
     size_t size;
-    ptq_status st = ptq__onnx_read_file(path, &data, &size);
+    ptq_status st = ptq__read_file(path, PTQ__ONNX_MAX_FILE_BYTES, &data, &size);
     if (st) return st;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, data);
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, (const uint8_t *)data);
     free(data);
     if (!tp) return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: not a serialized ONNX TensorProto", path);
     st = ptq__onnx_tensor_from_proto(tp, NULL, path, tensor_out);
