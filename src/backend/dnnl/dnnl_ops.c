@@ -835,6 +835,32 @@ static float bias_acc(float b, float x_scale, float w_scale)
     return (float)((double)b / ((double)x_scale * (double)w_scale));
 }
 
+/* The int8 weights of a quantized conv or gemm, the per-channel output scales
+ * x_scale * w_scale[c] / out_scale and the float bias in accumulator units
+ * (*bias_out stays zero-filled without a bias). The caller frees both arrays. */
+static ptq_status int8_weights(ptq__dnnl_plan *p, const ptq__dnnl_group *grp, const ptq__node *n, int64_t channels,
+                               float out_scale, const void **wdata_out, float **oscale_out, float **bias_out)
+{
+    qparams qw;
+    dq_of(p, grp->w_value, &qw);
+    *wdata_out = p->g->values[qw.q].data->data;
+    float *osc = malloc(sizeof(float) * (size_t)channels), *bf = calloc((size_t)channels, sizeof(float));
+    *oscale_out = osc;
+    *bias_out = bf;
+    if (!osc || !bf) return ptq__oom();
+    const float *ws = qw.scale->data;
+    int64_t nws = ptq_tensor_numel(qw.scale);
+    const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
+    if (grp->b_value >= 0 && !bt)
+        return ptq__fail(PTQ_STATUS_INVALID_STATE, "%s '%s': bias is not constant", n->op_type, n->name);
+    for (int64_t c = 0; c < channels; c++) {
+        float wsc = ws[nws == 1 ? 0 : c];
+        osc[c] = ptq__requant_multiplier(grp->x_scale, wsc, out_scale);
+        if (bt) bf[c] = bias_acc(((const float *)bt->data)[c], grp->x_scale, wsc);
+    }
+    return PTQ_STATUS_OK;
+}
+
 static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
 {
     const ptq__graph *g = p->g;
@@ -876,21 +902,7 @@ static ptq_status emit_conv(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     const void *wdata;
     bool has_bias = grp->b_value >= 0 || grp->bn_node >= 0;
     if (int8) {
-        qparams qw;
-        dq_of(p, grp->w_value, &qw);
-        wdata = g->values[qw.q].data->data;
-        osc = malloc(sizeof(float) * (size_t)oc);
-        bf = calloc((size_t)oc, sizeof(float));
-        if (!osc || !bf) TRY(ptq__oom());
-        const float *ws = qw.scale->data;
-        int64_t nws = ptq_tensor_numel(qw.scale);
-        const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
-        if (grp->b_value >= 0 && !bt) TRY(ptq__fail(PTQ_STATUS_INVALID_STATE, "conv '%s': bias is not constant", n->name));
-        for (int64_t c = 0; c < oc; c++) {
-            float wsc = ws[nws == 1 ? 0 : c];
-            osc[c] = ptq__requant_multiplier(grp->x_scale, wsc, grp->mid_scale > 0 ? grp->mid_scale : grp->y_scale);
-            if (bt) bf[c] = bias_acc(((const float *)bt->data)[c], grp->x_scale, wsc);
-        }
+        TRY(int8_weights(p, grp, n, oc, grp->mid_scale > 0 ? grp->mid_scale : grp->y_scale, &wdata, &osc, &bf));
     } else {
         const ptq_tensor *wt = ptq__dnnl_const(p, grp->w_value);
         const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
@@ -1045,20 +1057,7 @@ static ptq_status emit_matmul(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
         r = 2;
         const void *wdata;
         if (int8) {
-            qparams qw;
-            dq_of(p, grp->w_value, &qw);
-            wdata = g->values[qw.q].data->data;
-            osc = malloc(sizeof(float) * (size_t)N);
-            bf = calloc((size_t)N, sizeof(float));
-            if (!osc || !bf) TRY(ptq__oom());
-            const float *ws = qw.scale->data;
-            int64_t nws = ptq_tensor_numel(qw.scale);
-            const ptq_tensor *bt = grp->b_value >= 0 ? ptq__dnnl_const(p, grp->b_value) : NULL;
-            for (int64_t c = 0; c < N; c++) {
-                float wsc = ws[nws == 1 ? 0 : c];
-                osc[c] = grp->x_scale * wsc / grp->y_scale;
-                if (bt) bf[c] = bias_acc(((const float *)bt->data)[c], grp->x_scale, wsc);
-            }
+            TRY(int8_weights(p, grp, n, N, grp->y_scale, &wdata, &osc, &bf));
             has_bias = true;
         } else {
             const ptq_tensor *wt = ptq__dnnl_const(p, grp->w_value);
