@@ -55,7 +55,7 @@ typedef enum ptq_quant_estimator {
 } ptq_quant_estimator;
 
 typedef enum ptq_quant_bias_correction {
-    PTQ_QUANT_BIAS_CORRECTION_FAST = 0, /* POT FastBiasCorrection (default) */
+    PTQ_QUANT_BIAS_CORRECTION_FAST = 0, /* FastBiasCorrection, (W - Wq) E[x] (default) */
     PTQ_QUANT_BIAS_CORRECTION_FULL = 1, /* POT BiasCorrection (20 % of the subset) */
     PTQ_QUANT_BIAS_CORRECTION_NONE = 2,
 } ptq_quant_bias_correction;

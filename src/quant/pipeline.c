@@ -81,7 +81,7 @@ static ptq_status parse_name(const char *what, const char *s, const char *const 
 
 ptq_status ptq_quant_preset_parse(const char *s, ptq_quant_preset *out)
 {
-    int i;
+    int i = 0;
     ptq_status st = parse_name("preset", s, preset_names, 2, &i);
     if (!st) *out = (ptq_quant_preset)i;
     return st;
@@ -89,7 +89,7 @@ ptq_status ptq_quant_preset_parse(const char *s, ptq_quant_preset *out)
 
 ptq_status ptq_quant_estimator_parse(const char *s, ptq_quant_estimator *out)
 {
-    int i;
+    int i = 0;
     ptq_status st = parse_name("estimator", s, estimator_names, 5, &i);
     if (!st) *out = (ptq_quant_estimator)i;
     return st;
@@ -97,7 +97,7 @@ ptq_status ptq_quant_estimator_parse(const char *s, ptq_quant_estimator *out)
 
 ptq_status ptq_quant_bias_correction_parse(const char *s, ptq_quant_bias_correction *out)
 {
-    int i;
+    int i = 0;
     ptq_status st = parse_name("bias correction", s, bc_names, 3, &i);
     if (!st) *out = (ptq_quant_bias_correction)i;
     return st;

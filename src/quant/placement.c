@@ -311,7 +311,7 @@ static ptq_status add_weight_dq(ptq__graph *g, const ptq__qlayer *l, int node)
     }
     memcpy(q->data, l->w_q, (size_t)ptq_tensor_numel(wt));
     memcpy(s->data, l->w_scale, sizeof(float) * (size_t)C);
-    int vq, vs, vz, vo;
+    int vq = -1, vs = -1, vz = -1, vo;
     snprintf(name, sizeof name, "%s_quantized", l->weight);
     if ((st = ptq__graph_set_const(g, name, q, &vq))) {
         ptq_tensor_destroy(s);
@@ -356,7 +356,7 @@ static ptq_status add_activation_qdq(ptq__graph *g, const ptq__qplan *plan, int 
     if (v < 0) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "tensor '%s' not found", t);
     const ptq__qparams *qp = resolve(plan, p);
     char name[1024];
-    int vs, vz, vq, vd;
+    int vs = -1, vz = -1, vq, vd;
     snprintf(name, sizeof name, "%s_scale", t);
     ptq_status st = scalar_const(g, name, PTQ_DTYPE_FLOAT32, qp->scale, &vs);
     snprintf(name, sizeof name, "%s_zero_point", t);

@@ -6,12 +6,10 @@
 #
 # Normal builds run the full proof: 300 calibration images (seed 0) of the
 # training split, all 10,000 test images (FP32 top-1 0.8781). Measured: the
-# default recipe (FastBiasCorrection) loses 0.21 points with seed 0 (0.02 and
-# -0.14 with seeds 1 and 2: the rare huge activations make the result depend
-# on which images calibrate), asserted <= 0.30; full BiasCorrection loses
-# 0.00, asserted <= 0.15. Sanitizer builds (slow) run a short version: 64
-# calibration images, the first 300 test images (FP32 0.9033), drop <= 2
-# points. PTQ_QUANT_FULL=0|1 overrides.
+# default recipe loses 0.06 points with seed 0, asserted <= 0.15 (the issue's
+# target); full BiasCorrection loses 0.00, asserted <= 0.15. Sanitizer builds
+# (slow) run a short version: 64 calibration images, the first 300 test
+# images (FP32 0.9033), drop <= 2 points. PTQ_QUANT_FULL=0|1 overrides.
 set -euo pipefail
 : "${PTQ:?}" "${PTQ_SOURCE_DIR:?}" "${PTQ_BINARY_DIR:?}"
 SHARED=${PTQ_SHARED_DIR:-$PTQ_SOURCE_DIR/../shared}
@@ -24,7 +22,7 @@ full=1
 if grep -q "PTQ_SANITIZE:BOOL=ON" "$PTQ_BINARY_DIR/CMakeCache.txt"; then full=0; fi
 if [ "${PTQ_QUANT_FULL:-$full}" = 1 ]; then
     DATA=$PTQ_BINARY_DIR/data/fashion-mnist-full
-    EXPORT=(--split both); SUBSET=300; LIMIT=(); MAXDROP=0.0030
+    EXPORT=(--split both); SUBSET=300; LIMIT=(); MAXDROP=0.0015
 else
     DATA=$PTQ_BINARY_DIR/data/fashion-mnist-quant
     EXPORT=(--split both --limit 300); SUBSET=64; LIMIT=(--limit 300); MAXDROP=0.02

@@ -2,7 +2,11 @@
  *   x -> Conv(c1) -> Relu -> MaxPool -> Conv(c2) -> Add(+ MaxPool out) -> y
  * Expect: Q/DQ on x, on the Relu output (not the conv output), on the MaxPool
  * output with the Relu's parameters, on both Add inputs; weights int8 with a
- * per-axis DequantizeLinear; biases float; ignored nodes untouched. */
+ * per-axis DequantizeLinear; biases float; ignored nodes untouched.
+ * FastBiasCorrection on conv2 (1x1): b[c] += sum_k (W - DQ(Q(W)))[c][k] * mu[k],
+ * computed here by hand from the plan's integer weights; a zero bias element
+ * leaves the layer alone (POT's rule). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,10 +126,50 @@ static void test_placement(void **state)
     ptq__graph_free(g);
 }
 
+static void test_fast_bias_correction(void **state)
+{
+    (void)state;
+    ptq__graph *g = build();
+    ptq__qplan plan;
+    assert_int_equal(ptq__qplan_build(g, 0, NULL, false, &plan), PTQ_STATUS_OK);
+    assert_int_equal(ptq__qplan_quantize_weights(&plan, g), PTQ_STATUS_OK);
+    const float b0[4] = {0.5f, -0.4f, 0.3f, 0.2f}, mu[4] = {1.5f, 0.25f, 3.0f, 0.75f};
+    float *b = g->values[ptq__graph_find_value(g, "b2")].data->data;
+    const float *w = g->values[ptq__graph_find_value(g, "w2")].data->data;
+    memcpy(b, b0, sizeof b0);
+    double ch_sum[4];
+    for (int k = 0; k < 4; k++) ch_sum[k] = 10.0 * mu[k];
+    ptq__tstats ts = {.name = (char *)"m", .samples = 10, .rank = 4, .dims = {1, 4, 2, 2}, .channels = 4, .ch_sum = ch_sum};
+    ptq__stats stats = {.n = 1, .t = &ts};
+    assert_int_equal(ptq__fast_bias_correction(g, &plan, &stats), PTQ_STATUS_OK);
+    const ptq__qlayer *l = NULL;
+    for (int i = 0; i < plan.n_layers; i++)
+        if (strcmp(plan.layers[i].node_name, "conv2") == 0) l = &plan.layers[i];
+    assert_non_null(l);
+    assert_int_equal(l->bias_corrected, 1);
+    double moved = 0;
+    for (int c = 0; c < 4; c++) {
+        double shift = 0;
+        for (int k = 0; k < 4; k++) shift += ((double)w[c * 4 + k] - (double)l->w_q[c * 4 + k] * l->w_scale[c]) * mu[k];
+        assert_true(fabs(b[c] - (b0[c] + shift)) < 1e-6);
+        moved += fabs(b[c] - b0[c]);
+    }
+    assert_true(moved > 1e-5); /* the weights do have quantization error */
+    /* A zero bias element: POT leaves the layer as it is. */
+    const float bz[4] = {0.5f, 0.0f, 0.3f, 0.2f};
+    memcpy(b, bz, sizeof bz);
+    assert_int_equal(ptq__fast_bias_correction(g, &plan, &stats), PTQ_STATUS_OK);
+    assert_int_equal(l->bias_corrected, -1);
+    assert_memory_equal(b, bz, sizeof bz);
+    ptq__qplan_free(&plan);
+    ptq__graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_placement),
+        cmocka_unit_test(test_fast_bias_correction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
