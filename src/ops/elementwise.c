@@ -211,7 +211,7 @@ static ptq_status legacy_broadcast(const ptq__kernel_ctx *ctx, const ptq_tensor 
     b_view->data = b->data;
     int64_t axis = ptq__node_attr_int(ctx->node, "axis", a->rank - b->rank);
     if (axis < 0) axis += a->rank;
-    if (b->rank > a->rank || axis < 0 || axis + b->rank > a->rank)
+    if (b->rank > a->rank || axis < 0 || axis > (int64_t)(a->rank - b->rank))
         return ptq__kernel_fail(ctx, PTQ_STATUS_INVALID_ARGUMENT, "legacy broadcast: B (rank %d) does not fit A (rank %d) at axis %lld",
                                 b->rank, a->rank, (long long)axis);
     b_view->rank = a->rank;

@@ -1,6 +1,7 @@
 /* Small helpers shared by the subcommands. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,17 +36,26 @@ char **cli_read_labels(const char *path, int *count_out)
     *count_out = 0;
     FILE *fp = fopen(path, "r");
     if (!fp) return NULL;
-    char **labels = NULL;
+    char **labels = NULL, *line = NULL;
+    size_t cap = 0;
     int n = 0;
-    char line[1024];
-    while (fgets(line, sizeof line, fp)) {
+    bool ok = true;
+    while (ok && getline(&line, &cap, fp) >= 0) {
         line[strcspn(line, "\r\n")] = 0;
         char **nl = realloc(labels, sizeof(char *) * (size_t)(n + 1));
-        if (!nl) break;
-        labels = nl;
-        labels[n++] = strdup(line);
+        char *copy = strdup(line);
+        if (nl) labels = nl;
+        ok = nl && copy;
+        if (ok) labels[n++] = copy;
+        else free(copy);
     }
+    ok = ok && !ferror(fp);
+    free(line);
     fclose(fp);
+    if (!ok) {
+        cli_free_labels(labels, n);
+        return NULL;
+    }
     *count_out = n;
     return labels;
 }

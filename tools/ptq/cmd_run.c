@@ -191,7 +191,8 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     if (labels_path && !(labels = cli_read_labels(labels_path, &n_labels))) {
-        fprintf(stderr, "ptq: cannot read labels file %s\n", labels_path);
+        fprintf(stderr, "ptq: cannot read labels file %s (missing, unreadable or empty)\n", labels_path);
+        rc = 1;
         goto done;
     }
     for (int i = 0; i < n_out; i++) {
