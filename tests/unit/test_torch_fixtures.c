@@ -2,7 +2,9 @@
  * - the torchvision ResNet-50 (../shared/models/resnet50-fashion/model.onnx)
  *   at 64x64 and 224x224 (scripts/make_resnet50_fixtures.py);
  * - the bundled example examples/fashion-cnn/model.onnx
- *   (scripts/train_demo_model.py).
+ *   (scripts/train_demo_model.py);
+ * - the channel-alignment model tests/fixtures/align/conv_conv.onnx
+ *   (scripts/make_align_fixture.py).
  * Tolerance: max |ptq - torch| at most 1e-4 of the largest |logit| of the
  * batch (relative error of the output), on the ref and default backends. */
 #include <setjmp.h>
@@ -20,6 +22,7 @@
 #define FIX PTQ_SOURCE_DIR "/tests/fixtures/resnet50/"
 #define DEMO PTQ_SOURCE_DIR "/examples/fashion-cnn/model.onnx"
 #define DEMO_FIX PTQ_SOURCE_DIR "/tests/fixtures/fashion_cnn/"
+#define ALIGN_FIX PTQ_SOURCE_DIR "/tests/fixtures/align/"
 
 static void check_against_torch(const char *model, const char *input_npy, const char *logits_npy, ptq_backend backend)
 {
@@ -106,6 +109,13 @@ static void test_external_data(void **state)
                         DEMO_FIX "logits.npy", PTQ_BACKEND_REF);
 }
 
+static void test_align_fixture(void **state)
+{
+    (void)state;
+    check_against_torch(ALIGN_FIX "conv_conv.onnx", ALIGN_FIX "input.npy", ALIGN_FIX "logits.npy", PTQ_BACKEND_REF);
+    check_against_torch(ALIGN_FIX "conv_conv.onnx", ALIGN_FIX "input.npy", ALIGN_FIX "logits.npy", PTQ_BACKEND_DEFAULT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +126,7 @@ int main(void)
         cmocka_unit_test(test_demo_ref),
         cmocka_unit_test(test_demo_default_backend),
         cmocka_unit_test(test_external_data),
+        cmocka_unit_test(test_align_fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
