@@ -157,6 +157,7 @@ typedef struct bc_ctx {
     const ptq__graph *sg;   /* session graph: value indices of the observer */
     int *layer_of_value;    /* sg value -> layer, or -1 */
     double **mu;            /* per layer: FP32 per-channel output means on the n images */
+    int *mu_channels;       /* per layer: their count */
     const ptq__calib *c;
     int done;
 } bc_ctx;
@@ -171,6 +172,7 @@ static ptq_status bc_observe_fp32(void *user, int v, const ptq_tensor *t)
     free(bc->mu[li]);
     bc->mu[li] = calloc((size_t)C, sizeof(double));
     if (!bc->mu[li]) return ptq__oom();
+    bc->mu_channels[li] = C;
     channel_means(t, bc->mu[li], C);
     return PTQ_STATUS_OK;
 }
@@ -181,13 +183,11 @@ static ptq_status bc_observe(void *user, int v, const ptq_tensor *t)
     int li = bc->layer_of_value[v];
     if (li < 0) return PTQ_STATUS_OK;
     ptq__qlayer *l = &bc->plan->layers[li];
-    ptq__tstats *so = ptq__stats_find(bc->stats, l->output);
     int bv = ptq__graph_find_value(bc->g, l->bias);
-    if (!so || !bc->mu[li] || bv < 0 || t->dtype != PTQ_DTYPE_FLOAT32 || t->rank < 2 || t->dims[1] != so->channels)
-        return PTQ_STATUS_OK;
+    if (!bc->mu[li] || bv < 0 || t->dtype != PTQ_DTYPE_FLOAT32 || t->rank < 2) return PTQ_STATUS_OK;
     ptq_tensor *b = bc->g->values[bv].data;
-    if (ptq_tensor_numel(b) != so->channels) return PTQ_STATUS_OK;
-    int C = so->channels;
+    int C = (int)t->dims[1];
+    if (ptq_tensor_numel(b) != C || bc->mu_channels[li] != C) return PTQ_STATUS_OK;
     double *q = calloc((size_t)C, sizeof(double));
     if (!q) return ptq__oom();
     channel_means(t, q, C);
@@ -225,10 +225,12 @@ ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qp
     if (n_bc < 1) n_bc = 1;
     ptq_model *m = calloc(1, sizeof *m), *fm = calloc(1, sizeof *fm);
     double **mu = calloc((size_t)plan->n_layers + 1, sizeof(double *));
-    if (!m || !fm || !mu) {
+    int *mu_channels = calloc((size_t)plan->n_layers + 1, sizeof(int));
+    if (!m || !fm || !mu || !mu_channels) {
         free(m);
         free(fm);
         free(mu);
+        free(mu_channels);
         return ptq__oom();
     }
     ptq_status st = ptq__qdq_build(g, plan, false, n_ignored, ignored, &m->graph);
@@ -238,7 +240,7 @@ ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qp
     int *fp32_layer_of_value = NULL;
     ptq_loader *loader = NULL;
     ptq_tensor *batch = NULL, **outs = NULL;
-    bc_ctx bc = {.g = g, .plan = plan, .stats = stats, .c = c, .mu = mu};
+    bc_ctx bc = {.g = g, .plan = plan, .stats = stats, .c = c, .mu = mu, .mu_channels = mu_channels};
     if (st) goto done;
     ptq_input_shape shape;
     memset(&shape, 0, sizeof shape);
@@ -299,6 +301,7 @@ ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qp
 done:
     for (int i = 0; i < plan->n_layers; i++) free(mu[i]);
     free(mu);
+    free(mu_channels);
     free(fouts);
     free(fp32_layer_of_value);
     ptq_session_destroy(fs);

@@ -206,17 +206,16 @@ static ptq_status collect(ptq_quantizer *q, ptq__stats *stats)
         names[n] = plan->points[i].value;
         flags[n++] = hist ? PTQ__OBS_HIST : 0;
     }
+    /* FastBiasCorrection needs the per-channel means of the layer inputs. */
     for (int i = 0; i < plan->n_layers && chan; i++) {
-        const char *io[2] = {plan->layers[i].input, plan->layers[i].output};
-        for (int k = 0; k < 2; k++) {
-            int found = -1;
-            for (int j = 0; j < n && found < 0; j++)
-                if (strcmp(names[j], io[k]) == 0) found = j;
-            if (found >= 0) flags[found] |= PTQ__OBS_CHANNEL;
-            else {
-                names[n] = io[k];
-                flags[n++] = PTQ__OBS_CHANNEL;
-            }
+        const char *in = plan->layers[i].input;
+        int found = -1;
+        for (int j = 0; j < n && found < 0; j++)
+            if (strcmp(names[j], in) == 0) found = j;
+        if (found >= 0) flags[found] |= PTQ__OBS_CHANNEL;
+        else {
+            names[n] = in;
+            flags[n++] = PTQ__OBS_CHANNEL;
         }
     }
     ptq__calib c = make_calib(q, q->count);
