@@ -143,7 +143,8 @@ PTQ_API double ptq_quantizer_stage_seconds(const ptq_quantizer *q, const char *s
 /* The report as JSON: settings, stage seconds, tensors [{name, dtype, min,
  * max, range_min, range_max, scale, zero_point}], weights [{name, layer,
  * channels, scale_min, scale_max}], layers [{name, op, sqnr_db,
- * bias_corrected}], alignment pairs, accuracy {fp32_top1, ...} when set.
+ * bias_corrected}], alignment pairs; when the accuracy is set, fp32 and int8
+ * {top1, top5} and accuracy {images, fp32_top1, ..., top1_drop}.
  * *json_out is a new NUL-terminated string the caller frees with free(). */
 PTQ_API ptq_status ptq_quantizer_report_json(const ptq_quantizer *q, char **json_out);
 

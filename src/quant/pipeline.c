@@ -538,6 +538,12 @@ ptq_status ptq_quantizer_report_json(const ptq_quantizer *q, char **json_out)
         cJSON_AddNumberToObject(acc, "int8_top1", q->acc[2]);
         cJSON_AddNumberToObject(acc, "int8_top5", q->acc[3]);
         cJSON_AddNumberToObject(acc, "top1_drop", q->acc[0] - q->acc[2]);
+        /* the same, shaped as {"fp32": {"top1", "top5"}, "int8": {...}} */
+        for (int k = 0; k < 2; k++) {
+            cJSON *m = cJSON_AddObjectToObject(root, k ? "int8" : "fp32");
+            cJSON_AddNumberToObject(m, "top1", q->acc[2 * k]);
+            cJSON_AddNumberToObject(m, "top5", q->acc[2 * k + 1]);
+        }
     }
     char *s = cJSON_Print(root);
     cJSON_Delete(root);

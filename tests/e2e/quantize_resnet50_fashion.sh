@@ -67,6 +67,8 @@ assert sum(l["bias_correction"] == "applied" for l in r["layers"]) > 0
 assert all(l["sqnr_db"] is not None and l["sqnr_db"] > 0 for l in r["layers"]), \
     [(l["name"], l["sqnr_db"]) for l in r["layers"] if not (l["sqnr_db"] and l["sqnr_db"] > 0)]
 a = r["accuracy"]
+assert r["fp32"] == {"top1": a["fp32_top1"], "top5": a["fp32_top5"]}, r["fp32"]
+assert r["int8"] == {"top1": a["int8_top1"], "top5": a["int8_top5"]}, r["int8"]
 print("FP32 %.4f INT8 %.4f drop %.4f on %d images" % (a["fp32_top1"], a["int8_top1"], a["top1_drop"], a["images"]))
 assert a["top1_drop"] <= maxdrop, a
 size = os.path.getsize(sys.argv[2])
