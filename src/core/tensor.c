@@ -48,15 +48,21 @@ ptq_status ptq__tensor_check_shape(ptq_dtype dtype, int rank, const int64_t *dim
     if (esize == 0) return ptq__fail(PTQ_STATUS_UNSUPPORTED, "tensor of dtype %s is not supported", ptq_dtype_name(dtype));
     if (rank < 0 || rank > PTQ_MAX_DIMS)
         return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "tensor rank %d outside 0..%d", rank, PTQ_MAX_DIMS);
-    size_t n = 1;
+    /* The limit applies to the product of the nonzero dimensions too: an
+     * empty tensor such as 0 x 2^40 x 2^40 would otherwise pass, and the
+     * kernels' partial products of its dimensions overflow int64. */
+    size_t n = 1, nonzero = 1;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "tensor dimension %d is negative (%lld)", i, (long long)dims[i]);
-        if (!ptq__mul_size(n, (size_t)dims[i], &n)) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "tensor size overflows");
+        if (dims[i] == 0) n = 0;
+        else if (!ptq__mul_size(nonzero, (size_t)dims[i], &nonzero))
+            return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "tensor size overflows");
     }
     size_t bytes;
-    if (!ptq__mul_size(n, esize, &bytes) || bytes > ((size_t)1 << 40))
-        return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "tensor of %zu elements is too large", n);
-    *bytes_out = bytes;
+    if (!ptq__mul_size(nonzero, esize, &bytes) || bytes > ((size_t)1 << 40))
+        return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "tensor of %zu elements%s is too large", nonzero,
+                         n ? "" : " (not counting its zero dimensions)");
+    *bytes_out = n ? bytes : 0;
     return PTQ_STATUS_OK;
 }
 

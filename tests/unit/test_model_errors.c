@@ -263,7 +263,8 @@ static void test_bad_bound_shape(void **state)
 {
     (void)state;
     tiny_model t;
-    tiny_init(&t, "Relu", "X", 0, 0);
+    tiny_init(&t, "Flatten", "X", 0, 0);
+    t.in_tt.shape = NULL; /* any shape binds */
     ptq_model *m = NULL;
     assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_OK);
     ptq_input_shape shape = {.name = "X", .rank = PTQ_MAX_DIMS + 1};
@@ -274,10 +275,11 @@ static void test_bad_bound_shape(void **state)
     assert_int_equal(ptq_session_create(m, &p, &s), PTQ_STATUS_INVALID_ARGUMENT);
     assert_null(s);
     assert_non_null(strstr(ptq_last_error(), "rank 9"));
-    ptq_input_shape huge = {.name = "X", .rank = 4, .dims = {(int64_t)1 << 62, 2, 4, 4}};
-    p.input_shapes = &huge;
-    for (int b = 0; b < 2; b++) {
-        p.backend = b ? PTQ_BACKEND_DNNL : PTQ_BACKEND_REF;
+    ptq_input_shape huge[2] = {{.name = "X", .rank = 4, .dims = {(int64_t)1 << 62, 2, 4, 4}},
+                               {.name = "X", .rank = 4, .dims = {0, 2, (int64_t)1 << 40, (int64_t)1 << 40}}};
+    for (int b = 0; b < 4; b++) {
+        p.input_shapes = &huge[b / 2];
+        p.backend = b % 2 ? PTQ_BACKEND_DNNL : PTQ_BACKEND_REF;
         assert_int_equal(ptq_session_create(m, &p, &s), PTQ_STATUS_INVALID_ARGUMENT);
         assert_null(s);
         assert_non_null(strstr(ptq_last_error(), "input 'X'"));
@@ -285,6 +287,22 @@ static void test_bad_bound_shape(void **state)
     p.input_shapes = NULL;
     assert_int_equal(ptq_session_create(m, &p, &s), PTQ_STATUS_INVALID_ARGUMENT);
     ptq_model_destroy(m);
+}
+
+/* An empty tensor's other dimensions obey the size limit too: 0 x 2 x 2^40 x
+ * 2^40 passed, and kernels multiplying its dimensions (Flatten, Transpose,
+ * Softmax, QuantizeLinear per axis...) overflowed int64 (test_bad_bound_shape
+ * binds it to a Flatten). */
+static void test_empty_tensor_with_huge_dims(void **state)
+{
+    (void)state;
+    int64_t dims[4] = {0, 2, (int64_t)1 << 40, (int64_t)1 << 40};
+    ptq_tensor *x = NULL;
+    assert_int_equal(ptq_tensor_create(PTQ_DTYPE_FLOAT32, 4, dims, &x), PTQ_STATUS_INVALID_ARGUMENT);
+    assert_null(x);
+    int64_t ok[4] = {0, 2, 4, 4};
+    assert_int_equal(ptq_tensor_create(PTQ_DTYPE_FLOAT32, 4, ok, &x), PTQ_STATUS_OK);
+    ptq_tensor_destroy(x);
 }
 
 static void test_bad_tensor_data_names_initializer(void **state)
@@ -330,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_shape_mismatch_names_node),
         cmocka_unit_test(test_wrong_input_shape_at_run),
         cmocka_unit_test(test_bad_bound_shape),
+        cmocka_unit_test(test_empty_tensor_with_huge_dims),
         cmocka_unit_test(test_bad_tensor_data_names_initializer),
         cmocka_unit_test(test_missing_external_data_file),
     };
