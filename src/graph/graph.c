@@ -302,7 +302,7 @@ ptq_status ptq__graph_toposort(ptq__graph *g)
     /* Move the sorted nodes in; free dead ones. */
     for (int i = 0; i < n; i++)
         if (g->nodes[i].dead) node_clear(&g->nodes[i]);
-    memcpy(g->nodes, sorted, sizeof *sorted * (size_t)count);
+    if (count) memcpy(g->nodes, sorted, sizeof *sorted * (size_t)count); /* g->nodes is NULL in a graph without nodes */
     g->n_nodes = count;
     for (int v = 0; v < g->n_values; v++) g->values[v].producer = -1;
     for (int i = 0; i < count; i++)

@@ -100,6 +100,25 @@ static ptq_status set_value_info(ptq__graph *g, int v, const Onnx__ValueInfoProt
     return PTQ_STATUS_OK;
 }
 
+/* ONNX values have a single definition: a node output must not also be
+ * another node's output, an initializer or a graph input (which one the
+ * backends would read would depend on the execution order). */
+static ptq_status check_single_definition(const ptq__graph *g, const char *path, const char *node, const int *outs,
+                                          size_t n_outs)
+{
+    for (size_t j = 0; j < n_outs; j++) {
+        if (outs[j] < 0) continue;
+        const ptq__value *v = &g->values[outs[j]];
+        const char *what = v->producer >= 0 ? "the output of another node" : v->is_initializer ? "an initializer" : NULL;
+        for (int i = 0; i < g->n_inputs && !what; i++)
+            if (g->inputs[i] == outs[j]) what = "a graph input";
+        for (size_t k = 0; k < j && !what; k++)
+            if (outs[k] == outs[j]) what = "an output of this node";
+        if (what) return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: node '%s' writes '%s', which is already %s", path, node, v->name, what);
+    }
+    return PTQ_STATUS_OK;
+}
+
 static ptq_status convert_graph(const Onnx__ModelProto *mp, const char *path, const char *base_dir, ptq__graph *g)
 {
     const Onnx__GraphProto *gp = mp->graph;
@@ -150,6 +169,7 @@ static ptq_status convert_graph(const Onnx__ModelProto *mp, const char *path, co
         if (!g->values[v].data && (st = set_value_info(g, v, vi))) return st;
         g->outputs[g->n_outputs++] = v;
     }
+    if (g->n_outputs == 0) return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: the graph has no outputs", path);
     int *ins = NULL, *outs = NULL;
     for (size_t i = 0; i < gp->n_node; i++) {
         const Onnx__NodeProto *np = gp->node[i];
@@ -168,6 +188,11 @@ static ptq_status convert_graph(const Onnx__ModelProto *mp, const char *path, co
         if (!name || !name[0]) {
             snprintf(autoname, sizeof autoname, "%s_%zu", np->op_type, i);
             name = autoname;
+        }
+        if ((st = check_single_definition(g, path, name, outs, np->n_output))) {
+            free(ins);
+            free(outs);
+            return st;
         }
         int k = ptq__graph_add_node(g, name, np->op_type, np->domain, (int)np->n_input, ins, (int)np->n_output, outs);
         free(ins);

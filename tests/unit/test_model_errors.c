@@ -224,6 +224,53 @@ static void test_missing_input_names_it(void **state)
     assert_non_null(strstr(ptq_last_error(), "the_node"));
 }
 
+/* A value has one definition: a second node writing it, or a node writing a
+ * graph input or an initializer, is an error naming both (it was accepted,
+ * and the ref backend leaked the first producer's output). */
+static void test_value_written_twice(void **state)
+{
+    (void)state;
+    tiny_model t;
+    tiny_init(&t, "Relu", "X", 0, 0);
+    Onnx__NodeProto second = t.node;
+    second.name = "second_node";
+    Onnx__NodeProto *nodes[2] = {&t.node, &second};
+    t.graph.n_node = 2;
+    t.graph.node = nodes;
+    ptq_model *m = NULL;
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
+    assert_null(m);
+    assert_non_null(strstr(ptq_last_error(), "node 'second_node' writes 'Y'"));
+    assert_non_null(strstr(ptq_last_error(), "tiny_"));
+    tiny_init(&t, "Relu", "X", 0, 0);
+    t.node_outputs[0] = "X";
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
+    assert_non_null(strstr(ptq_last_error(), "'X', which is already a graph input"));
+    tiny_init(&t, "Conv", "X", 1, 2);
+    t.node_outputs[0] = "W";
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
+    assert_non_null(strstr(ptq_last_error(), "'W', which is already an initializer"));
+}
+
+/* A graph without outputs is an error (ptq run wrote a NULL output); one
+ * without nodes (its output is its input) loads (toposort passed NULL to
+ * memcpy). */
+static void test_graph_without_outputs_or_nodes(void **state)
+{
+    (void)state;
+    tiny_model t;
+    tiny_init(&t, "Relu", "X", 0, 0);
+    t.graph.n_output = 0;
+    ptq_model *m = NULL;
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
+    assert_non_null(strstr(ptq_last_error(), "no outputs"));
+    tiny_init(&t, "Relu", "X", 0, 0);
+    t.graph.n_node = 0;
+    t.out.name = "X";
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_OK);
+    ptq_model_destroy(m);
+}
+
 static void test_shape_mismatch_names_node(void **state)
 {
     (void)state;
@@ -345,6 +392,8 @@ int main(void)
         cmocka_unit_test(test_truncated_file_is_an_error),
         cmocka_unit_test(test_unknown_operator_names_node),
         cmocka_unit_test(test_missing_input_names_it),
+        cmocka_unit_test(test_value_written_twice),
+        cmocka_unit_test(test_graph_without_outputs_or_nodes),
         cmocka_unit_test(test_shape_mismatch_names_node),
         cmocka_unit_test(test_wrong_input_shape_at_run),
         cmocka_unit_test(test_bad_bound_shape),
