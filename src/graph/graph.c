@@ -292,7 +292,8 @@ ptq_status ptq__graph_toposort(ptq__graph *g)
                 if (nd->inputs[j] >= 0 && !ready[nd->inputs[j]]) {
                     char d[300];
                     int pv = g->values[nd->inputs[j]].producer;
-                    st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: input '%s' is %s", ptq__node_desc(nd, d, sizeof d),
+                    st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: %s: input '%s' is %s", g->path ? g->path : "model",
+                                   ptq__node_desc(nd, d, sizeof d),
                                    g->values[nd->inputs[j]].name,
                                    pv >= 0 ? "part of a cycle" : "not produced by any node, initializer or graph input");
                     goto done;

@@ -84,7 +84,8 @@ static ptq_status set_value_info(ptq__graph *g, int v, const Onnx__ValueInfoProt
     if (tt->has_elem_type) val->dtype = (ptq_dtype)tt->elem_type;
     if (!tt->shape) return PTQ_STATUS_OK;
     if (tt->shape->n_dim > PTQ_MAX_DIMS)
-        return ptq__fail(PTQ_STATUS_UNSUPPORTED, "value '%s': rank %zu above %d", val->name, tt->shape->n_dim, PTQ_MAX_DIMS);
+        return ptq__fail(PTQ_STATUS_UNSUPPORTED, "%s: value '%s': rank %zu above %d", g->path, val->name, tt->shape->n_dim,
+                         PTQ_MAX_DIMS);
     val->rank = (int)tt->shape->n_dim;
     for (size_t i = 0; i < tt->shape->n_dim; i++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];

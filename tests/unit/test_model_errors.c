@@ -222,6 +222,7 @@ static void test_missing_input_names_it(void **state)
     assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
     assert_non_null(strstr(ptq_last_error(), "nowhere"));
     assert_non_null(strstr(ptq_last_error(), "the_node"));
+    assert_non_null(strstr(ptq_last_error(), "tiny_")); /* and the file */
 }
 
 /* A value has one definition: a second node writing it, or a node writing a
