@@ -55,6 +55,9 @@ expect_error() { # pattern, command...
 expect_error "no/such.onnx" "$PTQ" info no/such.onnx
 head -c 1000 "$EX/model.onnx" >"$tmp/truncated.onnx"
 expect_error "truncated.onnx" "$PTQ" run "$tmp/truncated.onnx" "$FIX/fashion_cnn/input.npy"
+# Load errors name the file once (quantize printed it twice).
+expect_error "^ptq: $tmp/truncated.onnx: not a valid ONNX model" "$PTQ" quantize "$tmp/truncated.onnx" --data "$EX/calib_list.txt" -o "$tmp/never.onnx"
+test ! -e "$tmp/never.onnx" || fail "quantize wrote an output despite the error"
 expect_error "missing.npy" "$PTQ" run "$EX/model.onnx" missing.npy
 expect_error "fixed to 32, cannot bind 64" "$PTQ" run "$EX/model.onnx" "$FIX/resnet50/input_64.npy" -o "$tmp/never.npy"
 test ! -e "$tmp/never.npy" || fail "output written despite the error"

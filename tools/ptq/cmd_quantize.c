@@ -291,7 +291,7 @@ int cmd_quantize(int argc, char **argv)
     }
     rc = 1;
     if (ptq_model_load(model_path, &model)) {
-        rc = cli_fail(model_path);
+        rc = cli_fail(NULL); /* the message names the file */
         goto done;
     }
     ptq_preprocess pp;
