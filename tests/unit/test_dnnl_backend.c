@@ -352,6 +352,33 @@ static void test_gemm_matmul_misc(void **state)
     check(&b, "broadcast mul + flatten + gemm", TOL, 3);
 }
 
+/* Tensors with a zero dimension run on the reference kernels: a Gemm with
+ * K = 0 (output = bias) raised SIGFPE inside libdnnl; a zero batch and an
+ * empty softmax axis failed to plan. */
+static void test_empty_tensors(void **state)
+{
+    (void)state;
+    builder b;
+    int64_t xd[2] = {3, 0}, wd[2] = {0, 7}, bd[1] = {7};
+    b_init(&b, 13);
+    int x = b_input(&b, "x", 2, xd);
+    int in[3] = {x, b_const(&b, "w", PTQ_DTYPE_FLOAT32, 2, wd, -1, 1), b_const(&b, "b", PTQ_DTYPE_FLOAT32, 1, bd, -1, 1)};
+    int y = b_node(&b, "Gemm", 3, in, "gemm");
+    b_output(&b, y);
+    check(&b, "gemm with K = 0", TOL, 0);
+
+    int64_t cd[4] = {0, 3, 5, 5}, sd[2] = {2, 0};
+    b_init(&b, 13);
+    x = b_input(&b, "x", 4, cd);
+    y = conv(&b, x, "conv", 4, 3, 3, 1, NULL, NULL, NULL, true);
+    y = b_node(&b, "Relu", 1, &y, "relu");
+    b_output(&b, y);
+    x = b_input(&b, "s", 2, sd);
+    y = b_node(&b, "Softmax", 1, &x, "softmax");
+    b_output(&b, y);
+    check(&b, "conv+relu on batch 0, softmax over an empty axis", TOL, 0);
+}
+
 /* ---- INT8 (QDQ) ------------------------------------------------------------ */
 
 static int qdq(builder *b, int x, const char *name, float scale, int zp)
@@ -587,7 +614,7 @@ int main(void)
         cmocka_unit_test(test_conv_add_relu),    cmocka_unit_test(test_pooling),
         cmocka_unit_test(test_gemm_matmul_misc), cmocka_unit_test(test_int8),
         cmocka_unit_test(test_int8_add_exact),   cmocka_unit_test(test_int8_quant_gap),
-        cmocka_unit_test(test_extra_outputs),
+        cmocka_unit_test(test_extra_outputs),    cmocka_unit_test(test_empty_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

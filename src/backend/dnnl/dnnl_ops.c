@@ -644,6 +644,22 @@ static bool match_qview(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
     return true;
 }
 
+/* True when an input or output of node i has no elements. oneDNN rejects
+ * such tensors or mishandles them (a Gemm with K = 0 raised SIGFPE inside
+ * libdnnl); the reference kernels handle them. */
+static bool touches_empty_tensor(const ptq__graph *g, int i)
+{
+    const ptq__node *n = &g->nodes[i];
+    for (int side = 0; side < 2; side++)
+        for (int j = 0; j < (side ? n->n_outputs : n->n_inputs); j++) {
+            int v = side ? n->outputs[j] : n->inputs[j];
+            if (v < 0) continue;
+            for (int d = 0; d < g->values[v].rank; d++)
+                if (g->values[v].dims[d] == 0) return true;
+        }
+    return false;
+}
+
 ptq_status ptq__dnnl_match(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
 {
     const ptq__node *n = &p->g->nodes[i];
@@ -651,7 +667,7 @@ ptq_status ptq__dnnl_match(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
     grp->anchor = grp->last = i;
     grp->bn_node = grp->sum_value = grp->w_value = grp->b_value = grp->data_value = -1;
     bool ok = false;
-    if (n->domain[0] == 0) switch (n->op) {
+    if (n->domain[0] == 0 && !touches_empty_tensor(p->g, i)) switch (n->op) {
         case PTQ__OP_CONV:
             ok = match_qconv_or_gemm(p, i, grp);
             if (!ok) {
