@@ -56,9 +56,10 @@ PTQ_API ptq_dataset_params ptq_dataset_params_default(void);
 /* Reads the list or scans the folder. Image files are not opened (missing
  * images are reported when loaded). Errors: INVALID_ARGUMENT (bad params),
  * IO (unreadable list/folder), BAD_FORMAT ("file:line: message" for a
- * malformed line, a negative or non-integer label, or a label not covered by
- * the labels file; also a dataset without samples). The params strings are
- * not kept: the dataset owns all its strings. Thread-safe (no shared state). */
+ * malformed line, a negative, non-integer or too large (>= 2^30) label, or a
+ * label not covered by the labels file; also a dataset without samples). The
+ * params strings are not kept: the dataset owns all its strings.
+ * Thread-safe (no shared state). */
 PTQ_API ptq_status ptq_dataset_open(const ptq_dataset_params *params, ptq_dataset **dataset_out);
 PTQ_API void ptq_dataset_destroy(ptq_dataset *ds);
 

@@ -20,6 +20,7 @@
 #include "data/data_internal.h"
 
 #define LIST_MAX_BYTES ((size_t)1 << 31)
+#define LABEL_MAX ((1 << 30) - 1)
 
 struct ptq_dataset {
     int64_t size, cap;
@@ -186,7 +187,11 @@ static ptq_status parse_label(const char *file, int line, const char *a, const c
         if (!isdigit((unsigned char)*q))
             return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s:%d: label '%s' is not an integer", file, line, tok);
         v = v * 10 + (*q - '0');
-        if (v > INT32_MAX) return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s:%d: label '%s' is too large", file, line, tok);
+        /* Bounded well below INT32_MAX: the class count (label + 1) and the
+         * evaluation's label offsets must not overflow int32. */
+        if (v > LABEL_MAX)
+            return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s:%d: label '%s' is too large (at most %d)", file, line, tok,
+                             LABEL_MAX);
     }
     if (neg && v != 0) return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s:%d: label %s is negative", file, line, tok);
     *out = (int32_t)v;

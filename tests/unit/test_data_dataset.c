@@ -124,6 +124,9 @@ static void test_list_errors(void **state)
     expect_list_error(fx, "a.jpg one\n", PTQ_STATUS_BAD_FORMAT, "bad.txt:1: label 'one' is not an integer");
     expect_list_error(fx, "a.jpg 1.5\n", PTQ_STATUS_BAD_FORMAT, "bad.txt:1:");
     expect_list_error(fx, "a.jpg 99999999999\n", PTQ_STATUS_BAD_FORMAT, "too large");
+    /* INT32_MAX overflowed the class count (label + 1) */
+    expect_list_error(fx, "a.jpg 2147483647\n", PTQ_STATUS_BAD_FORMAT, "bad.txt:1: label '2147483647' is too large");
+    expect_list_error(fx, "a.jpg 1073741824\n", PTQ_STATUS_BAD_FORMAT, "too large");
     expect_list_error(fx, "# only comments\n\n", PTQ_STATUS_BAD_FORMAT, "no samples");
     ptq_dataset *ds = NULL;
     assert_int_equal(open_list("/nonexistent/list.txt", NULL, NULL, 0, 0, &ds), PTQ_STATUS_IO);
