@@ -352,9 +352,9 @@ static void test_gemm_matmul_misc(void **state)
     check(&b, "broadcast mul + flatten + gemm", TOL, 3);
 }
 
-/* Tensors with a zero dimension run on the reference kernels: a Gemm with
- * K = 0 (output = bias) raised SIGFPE inside libdnnl; a zero batch and an
- * empty softmax axis failed to plan. */
+/* Tensors with a zero dimension or a rank above 6 run on the reference
+ * kernels: a Gemm with K = 0 (output = bias) raised SIGFPE inside libdnnl; a
+ * zero batch, an empty softmax axis and a rank-7 activation failed to plan. */
 static void test_empty_tensors(void **state)
 {
     (void)state;
@@ -377,6 +377,14 @@ static void test_empty_tensors(void **state)
     y = b_node(&b, "Softmax", 1, &x, "softmax");
     b_output(&b, y);
     check(&b, "conv+relu on batch 0, softmax over an empty axis", TOL, 0);
+
+    /* Rank 7 (oneDNN stops at 6): an activation failed to plan. */
+    int64_t r7[7] = {2, 1, 3, 1, 2, 1, 2};
+    b_init(&b, 13);
+    x = b_input(&b, "x", 7, r7);
+    y = b_node(&b, "Sigmoid", 1, &x, "sig");
+    b_output(&b, y);
+    check(&b, "sigmoid on rank 7", TOL, 0);
 }
 
 /* ---- INT8 (QDQ) ------------------------------------------------------------ */

@@ -589,7 +589,8 @@ static bool match_simple(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
         return true;
     }
     default:
-        if (!eltwise_of(p, n, &e) || xv->dtype != PTQ_DTYPE_FLOAT32) return false;
+        /* oneDNN memory descriptors stop at rank 6; ptq tensors go to 8. */
+        if (!eltwise_of(p, n, &e) || xv->dtype != PTQ_DTYPE_FLOAT32 || xv->rank > 6) return false;
         grp->kind = PTQ__DNNL_G_ELTWISE;
         grp->post[grp->n_post++] = e;
         return true;
