@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "config/ac_yaml.h"
+#include "core/file_util.h"
 #include "core/status.h"
 
 typedef struct parse_ctx {
@@ -423,9 +424,10 @@ ptq_status ptq_ac_config_load(const char *path, ptq_ac_config **config_out)
     if (!config_out) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "config_out is NULL");
     *config_out = NULL;
     if (!path) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f) return ptq__fail(PTQ_STATUS_IO, "cannot open %s", path);
-    ptq_status st = PTQ_STATUS_OK;
+    char *text = NULL;
+    size_t len = 0;
+    ptq_status st = ptq__read_file(path, (size_t)64 << 20, &text, &len); /* configs are kilobytes */
+    if (st) return st;
     parse_ctx c;
     memset(&c, 0, sizeof c);
     c.path = path;
@@ -436,7 +438,7 @@ ptq_status ptq_ac_config_load(const char *path, ptq_ac_config **config_out)
     size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
     c.dir = malloc(dlen + 1);
     if (!c.cfg || !c.dir || !yaml_parser_initialize(&parser)) {
-        fclose(f);
+        free(text);
         free(c.dir);
         free(c.cfg);
         return ptq__oom();
@@ -444,7 +446,7 @@ ptq_status ptq_ac_config_load(const char *path, ptq_ac_config **config_out)
     memcpy(c.dir, path, dlen);
     c.dir[dlen] = 0;
     c.cfg->pp = ptq_preprocess_default();
-    yaml_parser_set_input_file(&parser, f);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &c.doc)) {
         st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s:%d: %s", path, (int)parser.problem_mark.line + 1,
                        parser.problem ? parser.problem : "malformed YAML");
@@ -484,7 +486,7 @@ ptq_status ptq_ac_config_load(const char *path, ptq_ac_config **config_out)
 done:
     if (have_doc) yaml_document_delete(&c.doc);
     yaml_parser_delete(&parser);
-    fclose(f);
+    free(text);
     free(c.dir);
     if (st) {
         ptq_ac_config_destroy(c.cfg);

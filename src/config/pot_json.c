@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config/pot_json.h"
+#include "core/file_util.h"
 #include "core/status.h"
 
 /* ---- comments ------------------------------------------------------------ */
@@ -679,41 +680,6 @@ void ptq_pot_config_destroy(ptq_pot_config *cfg)
     free(cfg);
 }
 
-static ptq_status read_file(const char *path, char **text_out, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return ptq__fail(PTQ_STATUS_IO, "cannot open %s", path);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    ptq_status st = PTQ_STATUS_OK;
-    while (buf) {
-        if (len + 1 >= cap) {
-            if (cap > ((size_t)64 << 20)) {
-                st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: larger than 64 MiB; not a POT config", path);
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) break;
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + len, 1, cap - len - 1, f);
-        len += r;
-        if (r == 0) break;
-    }
-    if (!buf) st = ptq__oom();
-    else if (!st && ferror(f)) st = ptq__fail(PTQ_STATUS_IO, "cannot read %s", path);
-    fclose(f);
-    if (st) {
-        free(buf);
-        return st;
-    }
-    buf[len] = 0;
-    *text_out = buf;
-    *len_out = len;
-    return PTQ_STATUS_OK;
-}
-
 ptq_status ptq_pot_config_load(const char *path, ptq_pot_config **config_out)
 {
     if (!config_out) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "config_out is NULL");
@@ -725,7 +691,7 @@ ptq_status ptq_pot_config_load(const char *path, ptq_pot_config **config_out)
     ctx c;
     memset(&c, 0, sizeof c);
     c.path = path;
-    ptq_status st = read_file(path, &text, &len);
+    ptq_status st = ptq__read_file(path, (size_t)64 << 20, &text, &len); /* configs are kilobytes */
     if (st) return st;
     c.cfg = calloc(1, sizeof *c.cfg);
     const char *slash = strrchr(path, '/');

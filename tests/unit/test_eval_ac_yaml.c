@@ -117,6 +117,10 @@ static void test_errors(void **state)
     assert_non_null(strstr(ptq_last_error(), "'flip'"));
     assert_non_null(strstr(ptq_last_error(), "bad_step.yml:7"));
     assert_int_equal(ptq_ac_config_load(FIX "missing.yml", &c), PTQ_STATUS_IO);
+    assert_non_null(strstr(ptq_last_error(), "missing.yml: cannot open: No such file"));
+    /* a directory is named as one (was libyaml's "input error") */
+    assert_int_equal(ptq_ac_config_load(FIX "images", &c), PTQ_STATUS_IO);
+    assert_non_null(strstr(ptq_last_error(), "images: is a directory"));
     assert_int_equal(ptq_ac_config_load(FIX "val.txt", &c), PTQ_STATUS_BAD_FORMAT);
     ptq_ac_config_destroy(NULL);
 }

@@ -315,6 +315,10 @@ static void test_errors(void **state)
     const char *mod = "\"model\": {\"model_name\": \"m\", \"model\": \"" EXAMPLE "model.onnx\"}";
     ptq_pot_config *c = NULL;
     assert_int_equal(ptq_pot_config_load("/nonexistent/pot.json", &c), PTQ_STATUS_IO);
+    assert_non_null(strstr(ptq_last_error(), "/nonexistent/pot.json: cannot open: No such file"));
+    /* a directory is named as one (was "cannot read DIR") */
+    assert_int_equal(ptq_pot_config_load(tmpdir, &c), PTQ_STATUS_IO);
+    assert_non_null(strstr(ptq_last_error(), "is a directory"));
     expect_error("{\n  \"model\": {\n    \"model\": \"a.onnx\" \"x\"\n  }\n}", PTQ_STATUS_BAD_FORMAT, "e.json:3:");
     expect_error("{\n/* open\n", PTQ_STATUS_BAD_FORMAT, "e.json:2: unterminated");
     expect_error("[1]", PTQ_STATUS_BAD_FORMAT, "expected a JSON object");
