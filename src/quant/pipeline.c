@@ -387,9 +387,17 @@ ptq_status ptq_quantizer_run(ptq_quantizer *q)
 
     /* 2. placement + statistics on the aligned FP32 graph */
     if (!st) st = ptq__qplan_build(q->aligned, q->n_ignored, q->ignored, q->params.per_tensor_weights != 0, &q->plan);
-    if (!st && q->plan.n_layers == 0 && q->plan.n_points == 0)
-        st = ptq__fail(PTQ_STATUS_UNSUPPORTED, "nothing to quantize: the model has no Conv, Gemm, MatMul, Add or pooling node "
-                                               "outside the ignored list");
+    if (!st && q->plan.n_layers == 0 && q->plan.n_points == 0) {
+        /* A QDQ model's Conv reads DequantizeLinear outputs, which placement skips. */
+        bool qdq = false;
+        const char *path = q->aligned->path ? q->aligned->path : "model";
+        for (int i = 0; i < q->aligned->n_nodes; i++)
+            qdq |= q->aligned->nodes[i].op == PTQ__OP_QUANTIZE_LINEAR || q->aligned->nodes[i].op == PTQ__OP_DEQUANTIZE_LINEAR;
+        st = qdq ? ptq__fail(PTQ_STATUS_UNSUPPORTED, "%s: nothing to quantize: the model is already quantized "
+                                                     "(it has QuantizeLinear/DequantizeLinear nodes)", path)
+                 : ptq__fail(PTQ_STATUS_UNSUPPORTED, "%s: nothing to quantize: the model has no Conv, Gemm, MatMul, Add or "
+                                                     "pooling node outside the ignored list", path);
+    }
     t = ptq__now();
     if (!st) st = collect(q, &q->stats);
     q->seconds[ST_STATS] = ptq__now() - t;

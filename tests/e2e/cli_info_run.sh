@@ -58,6 +58,9 @@ expect_error "truncated.onnx" "$PTQ" run "$tmp/truncated.onnx" "$FIX/fashion_cnn
 # Load errors name the file once (quantize printed it twice).
 expect_error "^ptq: $tmp/truncated.onnx: not a valid ONNX model" "$PTQ" quantize "$tmp/truncated.onnx" --data "$EX/calib_list.txt" -o "$tmp/never.onnx"
 test ! -e "$tmp/never.onnx" || fail "quantize wrote an output despite the error"
+# An already-quantized model (QDQ Conv, fixtures/qdq) says so instead of "no Conv".
+expect_error "conv_qdq.onnx: nothing to quantize: the model is already quantized" "$PTQ" quantize "$FIX/qdq/conv_qdq.onnx" \
+    --data "$EX/calib_list.txt" --subset 3 --resize-exact 8x8 -o "$tmp/never.onnx"
 expect_error "missing.npy" "$PTQ" run "$EX/model.onnx" missing.npy
 expect_error "fixed to 32, cannot bind 64" "$PTQ" run "$EX/model.onnx" "$FIX/resnet50/input_64.npy" -o "$tmp/never.npy"
 test ! -e "$tmp/never.npy" || fail "output written despite the error"
