@@ -9,7 +9,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/ac_yaml.h"
 
@@ -125,6 +127,53 @@ static void test_errors(void **state)
     ptq_ac_config_destroy(NULL);
 }
 
+/* Writes text to a new temporary file; returns its path (static buffer). */
+static const char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/ptq-test-ac-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void expect_load_error(const char *text, ptq_status want, const char *needle)
+{
+    ptq_ac_config *c = (ptq_ac_config *)1;
+    const char *path = write_tmp(text);
+    ptq_status st = ptq_ac_config_load(path, &c);
+    remove(path);
+    if (st != want || !strstr(ptq_last_error(), needle))
+        fail_msg("status %s, message \"%s\"; wanted %s with \"%s\"", ptq_status_string(st), ptq_last_error(),
+                 ptq_status_string(want), needle);
+    assert_null(c);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    /* libyaml is quadratic in these: 100k nested '[' took half a minute */
+    char *t = malloc((2 << 20) + 1);
+    assert_non_null(t);
+    memset(t, '[', 65);
+    memset(t + 65, ']', 65);
+    t[130] = 0;
+    expect_load_error(t, PTQ_STATUS_BAD_FORMAT, ":1: nested more than 64 levels deep");
+    size_t n = (size_t)sprintf(t, "a: &a 1\nb: [");
+    for (int i = 0; i < 1000; i++) n += (size_t)sprintf(t + n, "*a, ");
+    sprintf(t + n, "*a]\n");
+    expect_load_error(t, PTQ_STATUS_BAD_FORMAT, ":2: more than 1000 anchors and aliases");
+    /* 2 MB: more than any config (was read whole, parse tree and all) */
+    memset(t, ' ', 2 << 20);
+    t[2 << 20] = 0;
+    expect_load_error(t, PTQ_STATUS_IO, "larger than");
+    free(t);
+}
+
 static void test_helpers(void **state)
 {
     (void)state;
@@ -148,7 +197,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resnet50_pytorch), cmocka_unit_test(test_opencv_bgr_background),
         cmocka_unit_test(test_path_rule),        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_helpers),          cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -319,6 +319,13 @@ static void test_errors(void **state)
     /* a directory is named as one (was "cannot read DIR") */
     assert_int_equal(ptq_pot_config_load(tmpdir, &c), PTQ_STATUS_IO);
     assert_non_null(strstr(ptq_last_error(), "is a directory"));
+    /* 2 MB is more than any config (60 MB took 2.5 GB of parse tree) */
+    char *big = malloc((2 << 20) + 1);
+    assert_non_null(big);
+    memset(big, ' ', 2 << 20);
+    big[2 << 20] = 0;
+    expect_error(big, PTQ_STATUS_IO, "larger than");
+    free(big);
     expect_error("{\n  \"model\": {\n    \"model\": \"a.onnx\" \"x\"\n  }\n}", PTQ_STATUS_BAD_FORMAT, "e.json:3:");
     expect_error("{\n/* open\n", PTQ_STATUS_BAD_FORMAT, "e.json:2: unterminated");
     expect_error("[1]", PTQ_STATUS_BAD_FORMAT, "expected a JSON object");
