@@ -306,7 +306,7 @@ ptq_status ptq__kernel_qlinear_conv(ptq__kernel_ctx *ctx)
             int32_t b = bias ? bias[m] : 0;
             int64_t base = (n * g.c_out + m) * g.w.out_size;
             for (int64_t p = 0; p < g.w.out_size; p++)
-                ptq__qstore(Y->dtype, Y->data, base + p, ptq__requantize(acc[base + p] + b, mult, y_zp, qmin, qmax));
+                ptq__qstore(Y->dtype, Y->data, base + p, ptq__requantize(ptq__add_wrap32(acc[base + p], b), mult, y_zp, qmin, qmax));
         }
     free(acc);
     return PTQ_STATUS_OK;

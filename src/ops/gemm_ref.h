@@ -5,7 +5,7 @@
  *
  * a is m x k, b is k x n, c is m x n, all contiguous row-major and not
  * overlapping. The float version accumulates in float, the integer version
- * in int32 (callers keep the sums within int32). */
+ * in int32, wrapping on overflow (ptq__add_wrap32 of requant.h). */
 #ifndef PTQ_OPS_GEMM_REF_H
 #define PTQ_OPS_GEMM_REF_H
 

@@ -51,7 +51,7 @@ void ptq__gemm_s32_ref(int64_t m, int64_t n, int64_t k, const int32_t *a, const 
                 const int32_t av = arow[p];
                 const int32_t *restrict brow = b + p * n + j0;
                 if (av == 0) continue; /* adds exact zeros */
-                for (int64_t j = 0; j < nb; j++) crow[j] += av * brow[j];
+                for (int64_t j = 0; j < nb; j++) crow[j] = ptq__add_wrap32(crow[j], av * brow[j]);
             }
         }
     }

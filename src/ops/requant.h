@@ -77,6 +77,14 @@ static inline int32_t ptq__requantize(int32_t acc, float multiplier, int32_t zp,
     return ptq__round_saturate((float)acc * multiplier, zp, qmin, qmax);
 }
 
+/* a + b in int32 with two's-complement wraparound, as the int32 accumulators
+ * of ONNX Runtime and oneDNN do: a model with a long enough dot product
+ * (e.g. K = 70000 uint8 x int8) overflows int32, which in C is undefined. */
+static inline int32_t ptq__add_wrap32(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 /* Stores an in-range quantized value into element i of a uint8/int8/uint16/int16 buffer. */
 static inline void ptq__qstore(ptq_dtype dtype, void *data, int64_t i, int32_t q)
 {

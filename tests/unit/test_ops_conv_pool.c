@@ -405,6 +405,44 @@ static void test_qlinear_conv(void **state)
     fixture_done(&f);
 }
 
+/* Long dot products overflow the int32 accumulator: it wraps (two's
+ * complement, as ONNX Runtime and oneDNN do) instead of the undefined
+ * behaviour of signed overflow in C (UBSan aborted). MatMulInteger with
+ * K = 70000 of 255 x -128 sums to -2284800000, which wraps to 2010167296;
+ * QLinearConv's acc 1 + bias INT32_MAX wraps to INT32_MIN -> uint8 0. */
+static void test_integer_accumulator_wraps(void **state)
+{
+    (void)state;
+    enum { K = 70000 };
+    static uint8_t a[K];
+    static int8_t b[K];
+    memset(a, 255, sizeof a);
+    memset(b, -128, sizeof b);
+    const int64_t da[] = {1, K}, db[] = {K, 1};
+    ptq_tensor ta = view(PTQ_DTYPE_UINT8, 2, da, a), tb = view(PTQ_DTYPE_INT8, 2, db, b);
+    const ptq_tensor *in[] = {&ta, &tb};
+    fixture f;
+    fixture_init(&f, "MatMulInteger", 10, 2, 1);
+    assert_int_equal(run(&f, 2, in, 1, false), PTQ_STATUS_OK);
+    assert_int_equal(((const int32_t *)f.out[0]->data)[0], 2010167296);
+    fixture_done(&f);
+
+    const uint8_t x = 3, xz = 2, yz = 0;
+    const int8_t w = 1, wz = 0;
+    const int32_t bias = INT32_MAX;
+    const float one = 1.0f;
+    const int64_t d1[] = {1, 1, 1, 1}, dbias[] = {1};
+    ptq_tensor tx = view(PTQ_DTYPE_UINT8, 4, d1, &x), tw = view(PTQ_DTYPE_INT8, 4, d1, &w);
+    ptq_tensor ts = view(PTQ_DTYPE_FLOAT32, 0, NULL, &one), txz = view(PTQ_DTYPE_UINT8, 0, NULL, &xz);
+    ptq_tensor twz = view(PTQ_DTYPE_INT8, 0, NULL, &wz), tyz = view(PTQ_DTYPE_UINT8, 0, NULL, &yz);
+    ptq_tensor tbias = view(PTQ_DTYPE_INT32, 1, dbias, &bias);
+    const ptq_tensor *qin[] = {&tx, &ts, &txz, &tw, &ts, &twz, &ts, &tyz, &tbias};
+    fixture_init(&f, "QLinearConv", 10, 9, 1);
+    assert_int_equal(run(&f, 9, qin, 1, false), PTQ_STATUS_OK);
+    assert_int_equal(((const uint8_t *)f.out[0]->data)[0], 0);
+    fixture_done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_softmax_opsets),
         cmocka_unit_test(test_quantize_dequantize),
         cmocka_unit_test(test_qlinear_conv),
+        cmocka_unit_test(test_integer_accumulator_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
