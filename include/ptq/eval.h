@@ -139,11 +139,11 @@ typedef struct ptq_ac_config {
 } ptq_ac_config;
 
 /* Parses an Accuracy Checker YAML file (libyaml). Errors: IO (unreadable,
- * or larger than 1 MiB), BAD_FORMAT ("file:line: message" for malformed YAML,
- * a value of the wrong kind, nesting deeper than 64 levels or more than 1000
- * anchors and aliases), UNSUPPORTED (a converter, reader or preprocessing step ptq
- * cannot reproduce, named in the message). Unknown keys are not errors; they
- * are listed in warnings. */
+ * or larger than 1 MiB), BAD_FORMAT ("file:line: message" for malformed
+ * YAML, a value of the wrong kind, a repeated key, nesting deeper than 64
+ * levels or more than 1000 anchors and aliases), UNSUPPORTED (a converter,
+ * reader or preprocessing step ptq cannot reproduce, named in the message).
+ * Unknown keys are not errors; they are listed in warnings. */
 PTQ_API ptq_status ptq_ac_config_load(const char *path, ptq_ac_config **config_out);
 PTQ_API void ptq_ac_config_destroy(ptq_ac_config *config);
 

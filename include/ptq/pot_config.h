@@ -92,9 +92,10 @@ typedef struct ptq_pot_config {
 /* Parses a POT JSON config and the Accuracy Checker YAML it names. Errors:
  * IO (unreadable file, or larger than 1 MiB), BAD_FORMAT ("file:line:col:
  * message" for malformed JSON, "file: key.path: message" for a value of the
- * wrong kind or a missing required key), UNSUPPORTED (an algorithm other than DefaultQuantization,
- * an OpenVINO IR model, bit widths other than 8, an inline AC engine), plus
- * whatever ptq_ac_config_load returns. Thread-safe. */
+ * wrong kind, a repeated key or a missing required key), UNSUPPORTED (an
+ * algorithm other than DefaultQuantization, an OpenVINO IR model, bit widths
+ * other than 8, an inline AC engine), plus whatever ptq_ac_config_load
+ * returns. Thread-safe. */
 PTQ_API ptq_status ptq_pot_config_load(const char *path, ptq_pot_config **config_out);
 PTQ_API void ptq_pot_config_destroy(ptq_pot_config *config);
 

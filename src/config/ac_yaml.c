@@ -78,26 +78,35 @@ static yaml_node_t *first_item(parse_ctx *c, yaml_node_t *seq)
     return node(c, *seq->data.sequence.items.start);
 }
 
-/* Warns about keys of `map` not in `known` (NULL-terminated) and about the
- * ones in `ignored` (read but without effect in ptq). */
-static int check_keys(parse_ctx *c, yaml_node_t *map, const char *where, const char *const *known,
-                      const char *const *ignored)
+/* Warns about keys of `map` not in `known` (NULL-terminated, at most 64)
+ * and about the ones in `ignored` (read but without effect in ptq). A known
+ * key given twice is an error: AC (PyYAML) takes the last value, get() the
+ * first. */
+static ptq_status check_keys(parse_ctx *c, yaml_node_t *map, const char *where, const char *const *known,
+                             const char *const *ignored)
 {
-    if (!map || map->type != YAML_MAPPING_NODE) return 0;
+    uint64_t seen = 0;
+    if (!map || map->type != YAML_MAPPING_NODE) return PTQ_STATUS_OK;
     FOR_PAIRS(c, map, k, v)
     {
         (void)v;
         const char *key = scalar(k);
         if (!key) continue;
-        int found = 0;
-        for (int i = 0; known && known[i]; i++) found |= strcmp(key, known[i]) == 0;
-        if (found) continue;
-        for (int i = 0; ignored && ignored[i]; i++) found |= strcmp(key, ignored[i]) == 0;
+        int i = 0, found = 0;
+        while (known && known[i] && strcmp(key, known[i]) != 0) i++;
+        if (known && known[i]) {
+            if (seen >> i & 1)
+                return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s:%d: %s: duplicate key '%s'", c->path, line_of(k), where,
+                                 key);
+            seen |= (uint64_t)1 << i;
+            continue;
+        }
+        for (i = 0; ignored && ignored[i]; i++) found |= strcmp(key, ignored[i]) == 0;
         if (warn(c, found ? "%s:%d: %s: key '%s' is ignored by ptq" : "%s:%d: %s: unknown key '%s'", c->path,
                  line_of(k), where, key))
-            return -1;
+            return ptq__oom();
     }
-    return 0;
+    return PTQ_STATUS_OK;
 }
 
 static char *resolve(parse_ctx *c, const char *p)
@@ -193,7 +202,7 @@ static ptq_status parse_preprocessing(parse_ctx *c, yaml_node_t *seq, int reader
         if (strcmp(type, "resize") == 0) {
             static const char *const known[] = {"type", "size", "dst_width", "dst_height", "aspect_ratio_scale",
                                                 "use_pillow", "resize_realization", "interpolation", NULL};
-            if (check_keys(c, step, where, known, NULL)) return ptq__oom();
+            if ((st = check_keys(c, step, where, known, NULL))) return st;
             int w = 0, h = 0;
             yaml_node_t *n;
             if ((n = get(c, step, "size")) && (st = get_int(c, n, &w))) return st;
@@ -234,7 +243,7 @@ static ptq_status parse_preprocessing(parse_ctx *c, yaml_node_t *seq, int reader
             }
         } else if (strcmp(type, "crop") == 0) {
             static const char *const known[] = {"type", "size", "dst_width", "dst_height", "use_pillow", NULL};
-            if (check_keys(c, step, where, known, NULL)) return ptq__oom();
+            if ((st = check_keys(c, step, where, known, NULL))) return st;
             int w = 0, h = 0;
             yaml_node_t *n;
             if ((n = get(c, step, "size")) && (st = get_int(c, n, &w))) return st;
@@ -250,7 +259,7 @@ static ptq_status parse_preprocessing(parse_ctx *c, yaml_node_t *seq, int reader
             have_size = 1;
         } else if (strcmp(type, "normalization") == 0) {
             static const char *const known[] = {"type", "mean", "std", NULL};
-            if (check_keys(c, step, where, known, NULL)) return ptq__oom();
+            if ((st = check_keys(c, step, where, known, NULL))) return st;
             float m[3] = {0, 0, 0}, s[3] = {1, 1, 1};
             yaml_node_t *n;
             if ((n = get(c, step, "mean")) && (st = get_triple(c, n, m))) return st;
@@ -267,7 +276,7 @@ static ptq_status parse_preprocessing(parse_ctx *c, yaml_node_t *seq, int reader
             norm_bgr = bgr;
         } else if (strcmp(type, "bgr_to_rgb") == 0 || strcmp(type, "rgb_to_bgr") == 0) {
             static const char *const known[] = {"type", NULL};
-            if (check_keys(c, step, where, known, NULL)) return ptq__oom();
+            if ((st = check_keys(c, step, where, known, NULL))) return st;
             int to_bgr = type[0] == 'r';
             if (bgr == to_bgr &&
                 warn(c, "%s:%d: %s on an image that is already %s: AC swaps the channels anyway", c->path,
@@ -314,15 +323,15 @@ static ptq_status parse_dataset(parse_ctx *c, yaml_node_t *d)
     static const char *const ignored[] = {"annotation", "dataset_meta", "subsample_size", "postprocessing", NULL};
     ptq_ac_config *cfg = c->cfg;
     if (d->type != YAML_MAPPING_NODE) return bad(c, d, "a dataset must be a mapping");
-    if (check_keys(c, d, "dataset", known, ignored)) return ptq__oom();
     ptq_status st;
+    if ((st = check_keys(c, d, "dataset", known, ignored))) return st;
     if ((st = dup_into(&cfg->dataset, scalar(get(c, d, "name"))))) return st;
     const char *src = scalar(get(c, d, "data_source"));
     if (src && !(cfg->data_source = resolve(c, src))) return ptq__oom();
     yaml_node_t *ac = get(c, d, "annotation_conversion");
     if (ac) {
         static const char *const akn[] = {"converter", "annotation_file", "labels_file", "has_background", NULL};
-        if (check_keys(c, ac, "annotation_conversion", akn, NULL)) return ptq__oom();
+        if ((st = check_keys(c, ac, "annotation_conversion", akn, NULL))) return st;
         const char *conv = scalar(get(c, ac, "converter"));
         if (!conv || strcmp(conv, "imagenet") != 0)
             return ptq__fail(PTQ_STATUS_UNSUPPORTED, "%s:%d: annotation converter '%s' is not supported (imagenet)",
@@ -352,7 +361,7 @@ static ptq_status parse_dataset(parse_ctx *c, yaml_node_t *d)
             yaml_node_t *m = node(c, *it);
             static const char *const mkn[] = {"type", "top_k", NULL};
             static const char *const mig[] = {"name", "reference", "threshold", "presenter", NULL};
-            if (check_keys(c, m, "metric", mkn, mig)) return ptq__oom();
+            if ((st = check_keys(c, m, "metric", mkn, mig))) return st;
             const char *type = scalar(get(c, m, "type"));
             if (!type || strcmp(type, "accuracy") != 0) {
                 if (warn(c, "%s:%d: metric type '%s' is not computed by ptq (accuracy only)", c->path, line_of(m),
@@ -374,8 +383,8 @@ static ptq_status parse_launcher(parse_ctx *c, yaml_node_t *l)
     static const char *const known[] = {"framework", "model", NULL};
     static const char *const ignored[] = {"adapter", "inputs", "device", "batch", "weights", "outputs", NULL};
     if (l->type != YAML_MAPPING_NODE) return bad(c, l, "a launcher must be a mapping");
-    if (check_keys(c, l, "launcher", known, ignored)) return ptq__oom();
     ptq_status st;
+    if ((st = check_keys(c, l, "launcher", known, ignored))) return st;
     if ((st = dup_into(&c->cfg->framework, scalar(get(c, l, "framework"))))) return st;
     const char *m = scalar(get(c, l, "model"));
     if (m && !(c->cfg->model = resolve(c, m))) return ptq__oom();
@@ -386,8 +395,8 @@ static ptq_status parse_model_entry(parse_ctx *c, yaml_node_t *e, int top_level)
 {
     static const char *const known[] = {"name", "launchers", "datasets", "models", NULL};
     static const char *const ignored[] = {"global_definitions", "evaluations", NULL};
-    if (check_keys(c, e, top_level ? "config" : "model", known, ignored)) return ptq__oom();
     ptq_status st;
+    if ((st = check_keys(c, e, top_level ? "config" : "model", known, ignored))) return st;
     if ((st = dup_into(&c->cfg->name, scalar(get(c, e, "name"))))) return st;
     yaml_node_t *ls = get(c, e, "launchers"), *ds = get(c, e, "datasets");
     if (ls && ls->type != YAML_SEQUENCE_NODE) return bad(c, ls, "'launchers' must be a list");
@@ -508,10 +517,7 @@ ptq_status ptq_ac_config_load(const char *path, ptq_ac_config **config_out)
         }
         static const char *const known[] = {"models", NULL};
         static const char *const ignored[] = {"global_definitions", "evaluations", NULL};
-        if (check_keys(&c, root, "config", known, ignored)) {
-            st = ptq__oom();
-            goto done;
-        }
+        if ((st = check_keys(&c, root, "config", known, ignored))) goto done;
         if (models->data.sequence.items.top - models->data.sequence.items.start > 1 &&
             warn(&c, "%s:%d: only the first model entry is used", path, line_of(models))) {
             st = ptq__oom();

@@ -118,16 +118,22 @@ static ptq_status bad(ctx *c, const char *key, const char *what)
     return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: %s: %s", c->path, key, what);
 }
 
-/* Warns about every key of obj that is not in known[]. */
+/* Warns about every key of obj that is not in known[] (at most 64 keys);
+ * a known key given twice is an error: POT (Python's json) takes the last
+ * value, cJSON lookups the first. */
 static ptq_status check_keys(ctx *c, const cJSON *obj, const char *prefix, const char *const *known)
 {
+    uint64_t seen = 0;
     for (const cJSON *it = obj ? obj->child : NULL; it; it = it->next) {
-        int ok = 0;
-        for (int k = 0; known[k]; k++) ok |= strcmp(known[k], it->string) == 0;
-        if (!ok) {
-            ptq_status st = warn(c, "unknown key '%s%s%s'", prefix, *prefix ? "." : "", it->string);
-            if (st) return st;
-        }
+        int k = 0;
+        while (known[k] && strcmp(known[k], it->string) != 0) k++;
+        ptq_status st = PTQ_STATUS_OK;
+        if (!known[k]) st = warn(c, "unknown key '%s%s%s'", prefix, *prefix ? "." : "", it->string);
+        else if (seen >> k & 1)
+            st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: %s%s%s: duplicate key", c->path, prefix, *prefix ? "." : "",
+                           it->string);
+        else seen |= (uint64_t)1 << k;
+        if (st) return st;
     }
     return PTQ_STATUS_OK;
 }

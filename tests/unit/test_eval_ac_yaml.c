@@ -174,6 +174,17 @@ static void test_limits(void **state)
     free(t);
 }
 
+static void test_duplicate_keys(void **state)
+{
+    (void)state;
+    /* AC (PyYAML) keeps the last of a repeated key, ptq read the first: refused */
+    expect_load_error("models:\n  - name: a\n    datasets:\n      - name: d\n        preprocessing:\n"
+                      "          - type: resize\n            size: 224\n            size: 256\n",
+                      PTQ_STATUS_BAD_FORMAT, ":8: preprocessing 'resize': duplicate key 'size'");
+    expect_load_error("models: [{datasets: [{name: d}]}]\nmodels: [{datasets: [{name: e}]}]\n", PTQ_STATUS_BAD_FORMAT,
+                      ":2: config: duplicate key 'models'");
+}
+
 static void test_helpers(void **state)
 {
     (void)state;
@@ -198,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_resnet50_pytorch), cmocka_unit_test(test_opencv_bgr_background),
         cmocka_unit_test(test_path_rule),        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_helpers),          cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_duplicate_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

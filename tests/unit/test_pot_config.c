@@ -373,6 +373,14 @@ static void test_errors(void **state)
              "[{\"name\": \"DefaultQuantization\"}]}}",
              eng);
     expect_error(t, PTQ_STATUS_BAD_FORMAT, "model.model_name");
+    /* POT keeps the last of a repeated key, cJSON lookups the first: refused */
+    snprintf(t, sizeof t, "{%s, %s, \"model\": {}, \"compression\": {}}", mod, eng);
+    expect_error(t, PTQ_STATUS_BAD_FORMAT, "e.json: model: duplicate key");
+    snprintf(t, sizeof t,
+             "{%s, %s, \"compression\": {\"algorithms\": [{\"name\": \"DefaultQuantization\", \"params\": "
+             "{\"preset\": \"mixed\", \"preset\": \"performance\"}}]}}",
+             mod, eng);
+    expect_error(t, PTQ_STATUS_BAD_FORMAT, "compression.algorithms[0].params.preset: duplicate key");
 }
 
 static void test_simplified(void **state)
