@@ -217,6 +217,15 @@ static ptq_status convert_graph(const Onnx__ModelProto *mp, const char *path, co
             if (st) return st;
         }
     }
+    /* An output nothing defines failed only when run ("not computed"). */
+    for (int i = 0; i < g->n_outputs; i++) {
+        const ptq__value *v = &g->values[g->outputs[i]];
+        bool is_input = false;
+        for (int j = 0; j < g->n_inputs; j++) is_input |= g->inputs[j] == g->outputs[i];
+        if (v->producer < 0 && !v->data && !is_input)
+            return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: graph output '%s' is not produced by any node, initializer or graph input",
+                             path, v->name);
+    }
     /* Types recorded for intermediate values help the checks of later passes. */
     for (size_t i = 0; i < gp->n_value_info; i++) {
         int v = gp->value_info[i]->name ? ptq__graph_find_value(g, gp->value_info[i]->name) : -1;

@@ -253,9 +253,9 @@ static void test_value_written_twice(void **state)
     assert_non_null(strstr(ptq_last_error(), "'W', which is already an initializer"));
 }
 
-/* A graph without outputs is an error (ptq run wrote a NULL output); one
- * without nodes (its output is its input) loads (toposort passed NULL to
- * memcpy). */
+/* A graph without outputs is an error (ptq run wrote a NULL output), and so
+ * is an output nothing defines; one without nodes (its output is its input)
+ * loads (toposort passed NULL to memcpy). */
 static void test_graph_without_outputs_or_nodes(void **state)
 {
     (void)state;
@@ -265,6 +265,10 @@ static void test_graph_without_outputs_or_nodes(void **state)
     ptq_model *m = NULL;
     assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
     assert_non_null(strstr(ptq_last_error(), "no outputs"));
+    tiny_init(&t, "Relu", "X", 0, 0);
+    t.out.name = "Z";
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
+    assert_non_null(strstr(ptq_last_error(), "graph output 'Z' is not produced"));
     tiny_init(&t, "Relu", "X", 0, 0);
     t.graph.n_node = 0;
     t.out.name = "X";
