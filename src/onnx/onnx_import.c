@@ -9,6 +9,7 @@
 #include "onnx.pb-c.h"
 
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,10 @@ static ptq_status convert_graph(const Onnx__ModelProto *mp, const char *path, co
     g->opset = 0;
     for (size_t i = 0; i < mp->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *os = mp->opset_import[i];
+        /* Node opsets are ints: a version of 2^32 + 13 would act as 13. */
+        if (os->has_version && (os->version < 1 || os->version > INT32_MAX))
+            return ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: opset_import of domain '%s' has version %lld (expected 1 to %d)", path,
+                             os->domain ? os->domain : "", (long long)os->version, INT32_MAX);
         if (!os->domain || !os->domain[0] || strcmp(os->domain, "ai.onnx") == 0) g->opset = os->version;
     }
     if (g->opset == 0) g->opset = 1; /* no opset_import: ONNX says opset 1 */

@@ -211,6 +211,16 @@ static void test_unknown_operator_names_node(void **state)
     assert_non_null(strstr(ptq_last_error(), "FancyOp"));
     assert_non_null(strstr(ptq_last_error(), "opset 13"));
     ptq_model_destroy(m);
+    /* An opset version outside 1..INT32_MAX (2^32 + 13 acted as opset 13). */
+    int64_t bad[2] = {((int64_t)1 << 32) + 13, -5};
+    for (int i = 0; i < 2; i++) {
+        tiny_init(&t, "Relu", "X", 0, 0);
+        t.opset.version = bad[i];
+        m = NULL;
+        assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_BAD_FORMAT);
+        assert_null(m);
+        assert_non_null(strstr(ptq_last_error(), "opset_import of domain '' has version"));
+    }
 }
 
 static void test_missing_input_names_it(void **state)
