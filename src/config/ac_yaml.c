@@ -10,6 +10,7 @@
  * `reader: pillow_imread` (RGB); normalization works on 0..255 pixels in the
  * channel order current at that step. ptq takes the first model, launcher
  * and dataset; unknown keys produce warnings, never silence. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,12 +135,15 @@ int ptq__ac_parse_triple(const char *s, float out[3])
     while (*p && *p != ']' && *p != ')') {
         char *end;
         double x = strtod(p, &end);
-        if (end == p || n >= 3) return -1;
+        /* nan/inf (and float overflow) would make every input NaN */
+        if (end == p || n >= 3 || !isfinite((float)x)) return -1;
         v[n++] = (float)x;
         p = end;
         while (*p == ' ' || *p == ',' || *p == '\t') p++;
     }
-    if (n != 1 && n != 3) return -1;
+    if (*p) p++;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p || (n != 1 && n != 3)) return -1;
     for (int i = 0; i < 3; i++) out[i] = v[n == 1 ? 0 : i];
     return 0;
 }
@@ -162,7 +166,9 @@ static ptq_status get_triple(parse_ctx *c, yaml_node_t *n, float out[3])
             const char *s = scalar(node(c, *it));
             if (!s) return bad(c, n, "expected a list of numbers");
             size_t len = strlen(buf);
-            snprintf(buf + len, sizeof buf - len, "%s%s", len ? "," : "", s);
+            /* a cut-off list would silently lose digits or numbers */
+            if ((size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? "," : "", s) >= sizeof buf - len)
+                return bad(c, n, "list of numbers too long");
         }
         if (ptq__ac_parse_triple(buf, out)) return bad(c, n, "expected 1 or 3 numbers");
         return PTQ_STATUS_OK;

@@ -7,7 +7,8 @@
 #include "ptq/eval.h"
 
 /* Parses "123.675, 116.28, 103.53", "[1, 2, 3]" or "255" (one value is
- * broadcast) into out[3]; returns 0 or -1. */
+ * broadcast) into out[3]; returns 0, or -1 for anything else, including
+ * values that are not finite floats. */
 int ptq__ac_parse_triple(const char *s, float out[3]);
 
 /* Composes a normalization step (x - m2) / s2 after (x - m1) / s1 into one

@@ -185,6 +185,23 @@ static void test_duplicate_keys(void **state)
                       ":2: config: duplicate key 'models'");
 }
 
+static void test_normalization_values(void **state)
+{
+    (void)state;
+    char t[1024], one[130];
+    memset(one, '0', 126);
+    memcpy(one, "1.", 2);
+    one[126] = 0;
+    /* four numbers whose text overflowed a 256-byte buffer were cut to three */
+    snprintf(t, sizeof t,
+             "models:\n  - datasets:\n      - name: d\n        preprocessing:\n          - type: normalization\n"
+             "            mean: [%s, %s, 3, 4]\n",
+             one, one);
+    expect_load_error(t, PTQ_STATUS_BAD_FORMAT, ":6: list of numbers too long");
+    expect_load_error("models: [{datasets: [{name: d, preprocessing: [{type: normalization, mean: nan}]}]}]\n",
+                      PTQ_STATUS_BAD_FORMAT, ":1: expected 1 or 3 numbers");
+}
+
 static void test_helpers(void **state)
 {
     (void)state;
@@ -197,6 +214,12 @@ static void test_helpers(void **state)
     assert_true(v[0] == 255.0f && v[2] == 255.0f);
     assert_int_equal(ptq__ac_parse_triple("1, 2", v), -1);
     assert_int_equal(ptq__ac_parse_triple("x", v), -1);
+    /* values that made every input NaN, and trailing garbage, were accepted */
+    assert_int_equal(ptq__ac_parse_triple("nan", v), -1);
+    assert_int_equal(ptq__ac_parse_triple("1, inf, 3", v), -1);
+    assert_int_equal(ptq__ac_parse_triple("1e39", v), -1);
+    assert_int_equal(ptq__ac_parse_triple("[1, 2, 3] 4", v), -1);
+    assert_int_equal(ptq__ac_parse_triple(" [1, 2, 3] ", v), 0);
     float m[3] = {0, 0, 0}, s[3] = {255, 255, 255};
     const float m2[3] = {0.5f, 0.5f, 0.5f}, s2[3] = {0.5f, 0.5f, 0.5f};
     ptq__ac_compose_norm(m, s, m2, s2);
@@ -209,7 +232,7 @@ int main(void)
         cmocka_unit_test(test_resnet50_pytorch), cmocka_unit_test(test_opencv_bgr_background),
         cmocka_unit_test(test_path_rule),        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_helpers),          cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_duplicate_keys), cmocka_unit_test(test_normalization_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
