@@ -161,7 +161,7 @@ ptq_status ptq__calib_run(const ptq__calib *c, const char *stage, int n_graphs, 
     }
     ptq_loader_destroy(loader);
     for (int i = 0; i < 2; i++) run_graph_free(&rg[i]);
-    if (st) return ptq__fail_context(st, "%s", stage);
+    if (st) return ptq__fail_context(st, "%s: %s", graphs[0]->path ? graphs[0]->path : "model", stage);
     return PTQ_STATUS_OK;
 }
 

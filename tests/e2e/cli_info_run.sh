@@ -58,6 +58,9 @@ expect_error "truncated.onnx" "$PTQ" run "$tmp/truncated.onnx" "$FIX/fashion_cnn
 # Load errors name the file once (quantize printed it twice).
 expect_error "^ptq: $tmp/truncated.onnx: not a valid ONNX model" "$PTQ" quantize "$tmp/truncated.onnx" --data "$EX/calib_list.txt" -o "$tmp/never.onnx"
 test ! -e "$tmp/never.onnx" || fail "quantize wrote an output despite the error"
+# Errors while calibrating name the model and the stage.
+expect_error "model.onnx: statistics: input 'input' dimension 1 is fixed to 3" "$PTQ" quantize "$EX/model.onnx" \
+    --data "$EX/calib_list.txt" --subset 3 --layout nhwc -o "$tmp/never.onnx"
 # An already-quantized model (QDQ Conv, fixtures/qdq) says so instead of "no Conv".
 expect_error "conv_qdq.onnx: nothing to quantize: the model is already quantized" "$PTQ" quantize "$FIX/qdq/conv_qdq.onnx" \
     --data "$EX/calib_list.txt" --subset 3 --resize-exact 8x8 -o "$tmp/never.onnx"
