@@ -818,8 +818,29 @@ static int list_add(path_list *l, const char *p)
     return 0;
 }
 
-static int scan_dir(const char *dir, path_list *l, int depth)
+typedef struct dir_ids {
+    struct { dev_t dev; ino_t ino; } *v;
+    size_t n, cap;
+} dir_ids;
+
+/* seen: the directories scanned so far. One reached again through a
+ * symlink is skipped: links to an ancestor made the scan list every image
+ * 2^16 times, or run for hours with three of them. */
+static int scan_dir(const char *dir, path_list *l, dir_ids *seen, int depth)
 {
+    struct stat ds;
+    if (stat(dir, &ds) != 0) return -1;
+    for (size_t i = 0; i < seen->n; i++)
+        if (seen->v[i].dev == ds.st_dev && seen->v[i].ino == ds.st_ino) return 0;
+    if (seen->n == seen->cap) {
+        size_t cap = seen->cap ? seen->cap * 2 : 16;
+        void *v = realloc(seen->v, cap * sizeof *seen->v);
+        if (!v) return -1;
+        seen->v = v;
+        seen->cap = cap;
+    }
+    seen->v[seen->n].dev = ds.st_dev;
+    seen->v[seen->n++].ino = ds.st_ino;
     DIR *d = opendir(dir);
     if (!d) return -1;
     struct dirent *e;
@@ -831,7 +852,7 @@ static int scan_dir(const char *dir, path_list *l, int depth)
         struct stat sb;
         if (stat(p, &sb) != 0) continue;
         if (S_ISDIR(sb.st_mode)) {
-            if (depth < 16) rc = scan_dir(p, l, depth + 1);
+            if (depth < 16) rc = scan_dir(p, l, seen, depth + 1);
         } else if (is_image_name(e->d_name)) {
             rc = list_add(l, p);
         }
@@ -851,7 +872,9 @@ static ptq_status open_simplified(const ptq_pot_config *cfg, int64_t limit, ptq_
     struct stat sb;
     char tmp[4096] = "";
     if (stat(cfg->data_source, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        if (scan_dir(cfg->data_source, &l, 0)) st = ptq__fail(PTQ_STATUS_IO, "cannot scan %s", cfg->data_source);
+        dir_ids seen = {0};
+        if (scan_dir(cfg->data_source, &l, &seen, 0)) st = ptq__fail(PTQ_STATUS_IO, "cannot scan %s", cfg->data_source);
+        free(seen.v);
     } else {
         glob_t g;
         int r = glob(cfg->data_source, 0, NULL, &g);
