@@ -511,7 +511,12 @@ ptq_status ptq_ac_config_load(const char *path, ptq_ac_config **config_out)
     }
     have_doc = 1;
     yaml_node_t *root = yaml_document_get_root_node(&c.doc);
-    if (!root || root->type != YAML_MAPPING_NODE) {
+    if (!root) { /* no node has no line ("file:0:") */
+        st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: empty; expected a mapping with 'models' (Accuracy Checker config)",
+                       path);
+        goto done;
+    }
+    if (root->type != YAML_MAPPING_NODE) {
         st = bad(&c, root, "expected a mapping with 'models' (Accuracy Checker config)");
         goto done;
     }

@@ -174,6 +174,14 @@ static void test_limits(void **state)
     free(t);
 }
 
+static void test_empty(void **state)
+{
+    (void)state;
+    /* was "file:0: expected a mapping" */
+    expect_load_error("# only a comment\n", PTQ_STATUS_BAD_FORMAT, ": empty; expected a mapping with 'models'");
+    expect_load_error("", PTQ_STATUS_BAD_FORMAT, ": empty; expected a mapping with 'models'");
+}
+
 static void test_duplicate_keys(void **state)
 {
     (void)state;
@@ -232,7 +240,8 @@ int main(void)
         cmocka_unit_test(test_resnet50_pytorch), cmocka_unit_test(test_opencv_bgr_background),
         cmocka_unit_test(test_path_rule),        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_helpers),          cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_duplicate_keys), cmocka_unit_test(test_normalization_values),
+        cmocka_unit_test(test_empty),            cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_normalization_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
