@@ -74,5 +74,7 @@ printf "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, 'shape
 expect_error "too large" "$PTQ" run "$EX/model.onnx" "$tmp/forged.npy"
 printf "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, 'shape': (8, 3, 32, 32), }        \n" >"$tmp/short.npy"
 expect_error "truncated" "$PTQ" run "$EX/model.onnx" "$tmp/short.npy"
+# An input the model gives no shape (fixtures/errors): bench asks for --shape ("rank -1" before).
+expect_error "input 'X' has no shape in the model: give --shape" "$PTQ" bench "$FIX/errors/no_input_shape.onnx"
 expect_error "unknown command" "$PTQ" frobnicate
 echo "cli info/run: ok"

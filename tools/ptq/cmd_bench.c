@@ -265,13 +265,17 @@ int cmd_bench(int argc, char **argv)
         }
         shapes[i].name = info.name;
         if (i == 0 && have_shape) {
-            if (info.rank != shape.rank) {
+            if (info.rank >= 0 && info.rank != shape.rank) { /* rank -1: the model gives no shape */
                 rc = cli_usage_error("bench", "--shape has rank %d, input '%s' has rank %d", shape.rank, info.name, info.rank);
                 goto done;
             }
             shapes[i].rank = shape.rank;
             memcpy(shapes[i].dims, shape.dims, sizeof shapes[i].dims);
         } else {
+            if (info.rank < 0) {
+                rc = cli_usage_error("bench", "input '%s' has no shape in the model: give --shape", info.name);
+                goto done;
+            }
             shapes[i].rank = info.rank;
             for (int d = 0; d < info.rank; d++) {
                 int64_t dim = info.dims[d];
