@@ -28,7 +28,8 @@ typedef enum ptq_eval_diagnose {
 typedef void (*ptq_eval_progress_fn)(void *user, int64_t done, int64_t total);
 
 typedef struct ptq_eval_params {
-    int batch;               /* images per inference (default 8); the last batch is zero-padded */
+    int batch;               /* images per inference (default 8); the last batch is zero-padded;
+                                * ptq_evaluate uses the batch the model fixes, ptq_evaluate_session the session's */
     int threads;             /* decoding threads of the loader; 0: one per online CPU */
     int64_t limit;           /* evaluate only the first `limit` of the indices (0: all) */
     int skip_bad_images;     /* 1: count and skip unreadable images instead of failing */

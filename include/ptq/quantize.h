@@ -71,7 +71,7 @@ typedef struct ptq_quant_params {
     double percentile;        /* PERCENTILE: kept mass in percent (default 99.999) */
     int64_t subset_size;      /* calibration images (default 300; 0 or > dataset: all) */
     uint64_t seed;            /* subset choice (ptq_dataset_subset), default 0 */
-    int batch;                /* images per statistics batch (default 8) */
+    int batch;                /* images per statistics batch (default 8; a model that fixes its batch runs with it) */
     int per_tensor_weights;   /* 1: one weight scale per layer instead of per output channel */
     ptq_quant_bias_correction bias_correction;
     int channel_alignment;    /* ActivationChannelAlignment (default 1) */

@@ -25,4 +25,9 @@ struct ptq_session {
     ptq__backend_plan fast; /* impl NULL when the session runs on ref */
 };
 
+/* The batch a single-input model fixes in its input's first dimension
+ * (exported with batch 1, say), or 0 when that dimension is dynamic:
+ * evaluation and calibration then run with that batch instead of their own. */
+int64_t ptq__model_fixed_batch(const ptq_model *model);
+
 #endif

@@ -61,6 +61,14 @@ ptq_status ptq_model_output_info(const ptq_model *model, int index, ptq_value_in
     return PTQ_STATUS_OK;
 }
 
+int64_t ptq__model_fixed_batch(const ptq_model *model)
+{
+    const ptq__graph *g = model->graph;
+    if (g->n_inputs != 1) return 0;
+    const ptq__value *v = &g->values[g->inputs[0]];
+    return v->rank >= 1 && v->dims[0] > 0 ? v->dims[0] : 0;
+}
+
 const char *ptq_model_producer(const ptq_model *model)
 {
     return model->graph->producer_name ? model->graph->producer_name : "";

@@ -269,6 +269,9 @@ ptq_status ptq_evaluate_session(ptq_session *session, const ptq_dataset *ds, con
                              (long long)indices[k], (long long)ptq_dataset_size(ds));
     ptq_status st;
     if ((st = ptq_preprocess_validate(pp))) return st;
+    /* The session decides the batch (a model may fix it, to 1 say). */
+    const ptq__value *in0 = session->graph->n_inputs == 1 ? &session->graph->values[session->graph->inputs[0]] : NULL;
+    if (in0 && in0->rank >= 1 && in0->dims[0] >= 1 && in0->dims[0] <= 4096) ep.batch = (int)in0->dims[0];
     if ((st = check_session_input(session, pp, ep.batch))) return st;
     int64_t *own = NULL; /* the loader visits all samples when given no indices */
     if (!indices && count < ptq_dataset_size(ds)) {
@@ -366,6 +369,8 @@ ptq_status ptq_evaluate(const ptq_model *model, const ptq_session_params *sp, co
     ptq_session_params params = sp ? *sp : ptq_session_params_default();
     int batch = ep ? ep->batch : ptq_eval_params_default().batch;
     if (batch < 1 || batch > 4096) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "batch %d out of range 1..4096", batch);
+    int64_t fixed = ptq__model_fixed_batch(model);
+    if (fixed > 0 && fixed <= 4096) batch = (int)fixed;
     ptq_input_shape shape = ptq_eval_input_shape(pp, batch);
     params.n_input_shapes = 1;
     params.input_shapes = &shape;

@@ -223,6 +223,13 @@ ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qp
 {
     int64_t n_bc = (int64_t)(0.2 * (double)c->count);
     if (n_bc < 1) n_bc = 1;
+    /* The n_bc images run as one batch; a model that fixes its batch to
+     * another size cannot take them (make_calib passes that batch on). */
+    if (c->fixed_batch > 0 && c->fixed_batch != n_bc)
+        return ptq__fail(PTQ_STATUS_UNSUPPORTED,
+                         "full bias correction runs its %lld images as one batch, but the model fixes the batch to %lld; "
+                         "use --bias-correction fast",
+                         (long long)n_bc, (long long)c->fixed_batch);
     ptq_model *m = calloc(1, sizeof *m), *fm = calloc(1, sizeof *fm);
     double **mu = calloc((size_t)plan->n_layers + 1, sizeof(double *));
     int *mu_channels = calloc((size_t)plan->n_layers + 1, sizeof(int));

@@ -177,7 +177,10 @@ oom:
 
 static ptq__calib make_calib(const ptq_quantizer *q, int64_t count)
 {
-    ptq__calib c = {.ds = q->ds, .pp = &q->pp, .indices = q->indices, .count = count, .batch = q->params.batch,
+    /* A model that fixes its batch (exported with batch 1, say) runs with it. */
+    int64_t fixed = ptq__model_fixed_batch(q->model);
+    int batch = fixed > 0 && fixed <= INT32_MAX ? (int)fixed : q->params.batch;
+    ptq__calib c = {.ds = q->ds, .pp = &q->pp, .indices = q->indices, .count = count, .batch = batch, .fixed_batch = fixed,
                     .backend = q->params.backend, .threads = q->params.threads,
                     .loader_threads = q->params.loader_threads, .progress = q->params.progress,
                     .progress_user = q->params.progress_user};

@@ -50,6 +50,7 @@ typedef struct ptq__calib {
     const int64_t *indices;
     int64_t count;
     int batch;
+    int64_t fixed_batch; /* the batch the model fixes, or 0 */
     ptq_backend backend;
     int threads, loader_threads;
     ptq_quant_progress_fn progress;
