@@ -1325,8 +1325,10 @@ __attribute__((target("avx512f,avx512bw"))) static size_t qadd_avx512(const qadd
     bool u8 = q->dt == PTQ_DTYPE_UINT8;
     const __m512i za = _mm512_set1_epi32(q->za), zb = _mm512_set1_epi32(q->zb), zy = _mm512_set1_epi32(q->zy);
     const __m512 sa = _mm512_set1_ps(q->sa), sb = _mm512_set1_ps(q->sb), sy = _mm512_set1_ps(q->sy);
-    const __m512 flo = _mm512_set1_ps((float)(lo - q->zy)), fhi = _mm512_set1_ps((float)(hi - q->zy));
-    const __m512 zero = _mm512_setzero_ps();
+    /* Relu then the lower saturation bound is one max against the larger bound. */
+    float lo_f = (float)(lo - q->zy);
+    if (q->relu && lo_f < 0) lo_f = 0;
+    const __m512 flo = _mm512_set1_ps(lo_f), fhi = _mm512_set1_ps((float)(hi - q->zy));
     size_t n16 = i0 + (i1 - i0) / 16 * 16;
     for (size_t i = i0; i < n16; i += 16) {
         __m128i a8 = _mm_loadu_si128((const __m128i *)((const uint8_t *)a_ + i));
@@ -1335,11 +1337,10 @@ __attribute__((target("avx512f,avx512bw"))) static size_t qadd_avx512(const qadd
         __m512i b = u8 ? _mm512_cvtepu8_epi32(b8) : _mm512_cvtepi8_epi32(b8);
         __m512 fa = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(a, za)), sa);
         __m512 fb = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(b, zb)), sb);
-        __m512 v = _mm512_add_ps(fa, fb);
-        if (q->relu) v = _mm512_max_ps(v, zero);
-        v = _mm512_div_ps(v, sy);
+        __m512 v = _mm512_div_ps(_mm512_add_ps(fa, fb), sy);
         v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
-        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), zy);
+        /* the conversion rounds half to even (the default MXCSR mode), as nearbyintf does */
+        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(v), zy);
         __m128i y8 = u8 ? _mm512_cvtusepi32_epi8(r) : _mm512_cvtsepi32_epi8(r);
         _mm_storeu_si128((__m128i *)((uint8_t *)y_ + i), y8);
     }
@@ -1461,7 +1462,7 @@ __attribute__((target("avx512f,avx512bw"))) static size_t quant_avx512(const qua
         __m512 x16 = _mm512_loadu_ps(x + i);
         __m512 v = _mm512_div_ps(x16, s);
         v = _mm512_min_ps(_mm512_max_ps(v, flo), fhi);
-        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), zp);
+        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(v), zp); /* rounds half to even, as nearbyintf */
         /* NaN: the zero point, like the reference */
         r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(x16, x16, _CMP_UNORD_Q), zp);
         _mm_storeu_si128((__m128i *)((uint8_t *)y_ + i), u8 ? _mm512_cvtusepi32_epi8(r) : _mm512_cvtsepi32_epi8(r));
