@@ -153,7 +153,6 @@ ptq_status ptq__fast_bias_correction(ptq__graph *g, ptq__qplan *plan, ptq__stats
 typedef struct bc_ctx {
     ptq__graph *g;          /* work graph: biases updated here */
     ptq__qplan *plan;
-    ptq__stats *stats;
     const ptq__graph *sg;   /* session graph: value indices of the observer */
     int *layer_of_value;    /* sg value -> layer, or -1 */
     double **mu;            /* per layer: FP32 per-channel output means on the n images */
@@ -218,7 +217,7 @@ static ptq_status bc_observe(void *user, int v, const ptq_tensor *t)
     return PTQ_STATUS_OK;
 }
 
-ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qplan *plan, ptq__stats *stats,
+ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qplan *plan,
                                      int n_ignored, char *const *ignored)
 {
     int64_t n_bc = (int64_t)(0.2 * (double)c->count);
@@ -247,7 +246,7 @@ ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qp
     int *fp32_layer_of_value = NULL;
     ptq_loader *loader = NULL;
     ptq_tensor *batch = NULL, **outs = NULL;
-    bc_ctx bc = {.g = g, .plan = plan, .stats = stats, .c = c, .mu = mu, .mu_channels = mu_channels};
+    bc_ctx bc = {.g = g, .plan = plan, .c = c, .mu = mu, .mu_channels = mu_channels};
     if (st) goto done;
     ptq_input_shape shape;
     memset(&shape, 0, sizeof shape);

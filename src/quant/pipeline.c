@@ -354,7 +354,7 @@ static ptq_status algorithms(ptq_quantizer *q)
         st = ptq__fast_bias_correction(q->work, &q->plan, &q->stats);
     else if (!st && q->params.bias_correction == PTQ_QUANT_BIAS_CORRECTION_FULL) {
         ptq__calib c = make_calib(q, q->count);
-        st = ptq__full_bias_correction(&c, q->work, &q->plan, &q->stats, q->n_ignored, q->ignored);
+        st = ptq__full_bias_correction(&c, q->work, &q->plan, q->n_ignored, q->ignored);
     }
     q->seconds[ST_BC] = ptq__now() - t_bc;
     if (!st && !(q->qmodel = calloc(1, sizeof *q->qmodel))) st = ptq__oom();

@@ -184,7 +184,7 @@ ptq_status ptq__align_channels(const ptq__calib *c, ptq__graph *g, int n_ignored
 /* FastBiasCorrection (bias_correction.c): updates the float biases of g. */
 ptq_status ptq__fast_bias_correction(ptq__graph *g, ptq__qplan *plan, ptq__stats *stats);
 /* BiasCorrection: n_samples images from the subset (c->indices). */
-ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qplan *plan, ptq__stats *stats,
+ptq_status ptq__full_bias_correction(const ptq__calib *c, ptq__graph *g, ptq__qplan *plan,
                                      int n_ignored, char *const *ignored);
 
 /* Helpers. */

@@ -114,3 +114,18 @@ void cli_format_dims(const ptq_value_info *info, char *buf, size_t size)
         else snprintf(buf + len, size - len, "%s%s", d ? "x" : "", info->dim_names[d] ? info->dim_names[d] : "?");
     }
 }
+
+int cli_evaluate(const ptq_model *m, const ptq_session_params *sp, const ptq_dataset *ds, const ptq_preprocess *pp,
+                 ptq_eval_params ep, const char *what, double *top1, double *top5, int64_t *images, double *seconds)
+{
+    ep.diagnose = PTQ_EVAL_DIAGNOSE_NEVER;
+    ptq_eval_report *r = NULL;
+    fprintf(stderr, "  evaluating %s...\n", what);
+    if (ptq_evaluate(m, sp, ds, NULL, 0, pp, &ep, &r)) return cli_fail(what);
+    *top1 = ptq_eval_report_top1(r);
+    *top5 = ptq_eval_report_top5(r);
+    *images = ptq_eval_report_images(r);
+    if (seconds) *seconds = ptq_eval_report_seconds(r);
+    ptq_eval_report_destroy(r);
+    return 0;
+}

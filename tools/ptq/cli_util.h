@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include "cli.h"
+#include "ptq/eval.h"
 
 /* Writes JSON atomically (temporary file, then rename); returns 0 or 1. */
 int cli_write_json(cJSON *root, const char *path);
@@ -13,6 +14,10 @@ void cli_free_labels(char **labels, int n);
 void cli_top_k(const float *scores, int n, int k, int *idx_out);
 /* Prints the top-5 classes of a [N, C] or [C] float output. */
 void cli_print_top5(const ptq_tensor *t, char **labels, int n_labels);
+/* Evaluates m (no diagnosis) with ep's limit, batch and label offset, saying
+ * "evaluating WHAT..." on stderr; 0, or 1 after printing the error. */
+int cli_evaluate(const ptq_model *m, const ptq_session_params *sp, const ptq_dataset *ds, const ptq_preprocess *pp,
+                 ptq_eval_params ep, const char *what, double *top1, double *top5, int64_t *images, double *seconds);
 /* "1x3xheightxwidth" */
 void cli_format_dims(const ptq_value_info *info, char *buf, size_t size);
 

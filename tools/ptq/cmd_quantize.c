@@ -112,22 +112,16 @@ static int parse_i64(const char *s, int64_t lo, int64_t *out)
     return 0;
 }
 
+/* Evaluates and prints one model's accuracy. */
 static int evaluate(const ptq_model *m, const ptq_session_params *sp, const ptq_dataset *ds, const ptq_preprocess *pp,
                     int64_t limit, int batch, const char *what, double *top1, double *top5, int64_t *images)
 {
     ptq_eval_params ep = ptq_eval_params_default();
     ep.limit = limit;
     ep.batch = batch;
-    ep.diagnose = PTQ_EVAL_DIAGNOSE_NEVER;
-    ptq_eval_report *r = NULL;
-    fprintf(stderr, "  evaluating %s...\n", what);
-    if (ptq_evaluate(m, sp, ds, NULL, 0, pp, &ep, &r)) return cli_fail(what);
-    *top1 = ptq_eval_report_top1(r);
-    *top5 = ptq_eval_report_top5(r);
-    *images = ptq_eval_report_images(r);
-    printf("%-5s top-1 %.4f  top-5 %.4f  (%lld images, %.1f s)\n", what, *top1, *top5, (long long)*images,
-           ptq_eval_report_seconds(r));
-    ptq_eval_report_destroy(r);
+    double secs = 0;
+    if (cli_evaluate(m, sp, ds, pp, ep, what, top1, top5, images, &secs)) return 1;
+    printf("%-5s top-1 %.4f  top-5 %.4f  (%lld images, %.1f s)\n", what, *top1, *top5, (long long)*images, secs);
     return 0;
 }
 

@@ -43,21 +43,15 @@ static int mkdir_p(const char *path)
     return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* Evaluates and prints one model's accuracy, in POT's words. */
 static int eval_model(const ptq_model *m, const ptq_session_params *sp, const ptq_dataset *ds, const ptq_preprocess *pp,
                       int label_offset, int64_t limit, const char *what, double *t1, double *t5, int64_t *images)
 {
     ptq_eval_params ep = ptq_eval_params_default();
     ep.limit = limit;
     ep.label_offset = label_offset;
-    ep.diagnose = PTQ_EVAL_DIAGNOSE_NEVER;
-    ptq_eval_report *r = NULL;
-    fprintf(stderr, "  evaluating the %s model...\n", what);
-    if (ptq_evaluate(m, sp, ds, NULL, 0, pp, &ep, &r)) return cli_fail(what);
-    *t1 = ptq_eval_report_top1(r);
-    *t5 = ptq_eval_report_top5(r);
-    *images = ptq_eval_report_images(r);
+    if (cli_evaluate(m, sp, ds, pp, ep, what, t1, t5, images, NULL)) return 1;
     printf("%-5s accuracy@top1: %.4f  accuracy@top5: %.4f  (%lld images)\n", what, *t1, *t5, (long long)*images);
-    ptq_eval_report_destroy(r);
     return 0;
 }
 
