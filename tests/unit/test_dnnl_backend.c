@@ -494,9 +494,17 @@ static void test_int8_add_exact(void **state)
             if (relu) s = b_node(&b, "Relu", 1, &s, "relu");
             int sq = qdq_t(&b, s, "sum", 0.0171f, z2, dt);
             b_output(&b, sq);
+            /* the Add writes over an operand that dies there; here the first
+             * one is still read after it, by a second Add */
+            bool keep = si == 1;
+            if (keep) {
+                int a2[2] = {sq, xq};
+                int s2 = b_node(&b, "Add", 2, a2, "add2");
+                b_output(&b, qdq_t(&b, s2, "sum2", 0.0213f, z2, dt));
+            }
             char name[96];
-            snprintf(name, sizeof name, "int8 add %s%s %lld elements", dt == PTQ_DTYPE_UINT8 ? "u8" : "s8", relu ? "+relu" : "",
-                     (long long)(sizes[si][0] * sizes[si][1] * sizes[si][2] * sizes[si][3]));
+            snprintf(name, sizeof name, "int8 add %s%s %lld elements%s", dt == PTQ_DTYPE_UINT8 ? "u8" : "s8", relu ? "+relu" : "",
+                     (long long)(sizes[si][0] * sizes[si][1] * sizes[si][2] * sizes[si][3]), keep ? ", operand kept" : "");
             check(&b, name, -1e-30, 1);
         }
 }
