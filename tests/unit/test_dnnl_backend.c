@@ -128,6 +128,8 @@ static void b_float(builder *b, const char *name, float v)
  * every output: |dnnl - ref| <= tol * max|ref| (tol < 0: -tol absolute). */
 /* When >= 0, check() also asserts the plan's count of fused int8 1x1 conv + Adds. */
 static int expect_fused_adds = -1;
+/* When >= 0, check() also asserts how many int8 1x1 convs run on that kernel. */
+static int expect_q1x1 = -1;
 
 static void check(builder *b, const char *name, double tol, int min_dnnl_groups)
 {
@@ -145,6 +147,7 @@ static void check(builder *b, const char *name, double tol, int min_dnnl_groups)
     ptq__dnnl_plan_stats stats;
     ptq__dnnl_plan_get_stats(fast.impl, &stats);
     if (expect_fused_adds >= 0) assert_int_equal(stats.n_fused_adds, expect_fused_adds);
+    if (expect_q1x1 >= 0) assert_int_equal(stats.n_q1x1_convs, expect_q1x1);
     if (stats.n_dnnl_groups < min_dnnl_groups)
         print_error("%s: %d oneDNN groups, expected at least %d\n", name, stats.n_dnnl_groups, min_dnnl_groups);
     assert_true(stats.n_dnnl_groups >= min_dnnl_groups);
@@ -492,15 +495,17 @@ static void test_q1x1_twin(void **state)
     static const int64_t shapes[][3] = {{1, 4, 64}, {7, 16, 64}, {63, 32, 128}, {200, 256, 1024}, {49, 64, 192}};
     uint32_t seed = 7;
     for (int si = 0; si < 5; si++)
-        for (int var = 0; var < 4; var++) {
+        for (int var = 0; var < 6; var++) {
             int64_t M = shapes[si][0], K = shapes[si][1], N = shapes[si][2];
             bool s8 = var & 1;
+            /* variants 4, 5: the conv alone; 5 also with stride 2 over an input plane of (2 oh) x (2 ow + 1) */
+            int64_t oh = M % 7 == 0 ? 7 : 1, ow = M / oh, ih = var == 5 ? 2 * oh : oh, iw = var == 5 ? 2 * ow + 1 : ow;
             int8_t *w = malloc((size_t)(K * N));
             float *osc = malloc(sizeof(float) * (size_t)N), *bias = malloc(sizeof(float) * (size_t)N);
-            uint8_t *x = malloc((size_t)(M * K)), *r = malloc((size_t)(M * N)), *y1 = malloc((size_t)(M * N)), *y2 = malloc((size_t)(M * N));
+            uint8_t *x = malloc((size_t)(ih * iw * K)), *r = malloc((size_t)(M * N)), *y1 = malloc((size_t)(M * N)), *y2 = malloc((size_t)(M * N));
             assert_non_null(w && osc && bias && x && r && y1 && y2);
             for (int64_t i = 0; i < K * N; i++) w[i] = (int8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
-            for (int64_t i = 0; i < M * K; i++) x[i] = (uint8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
+            for (int64_t i = 0; i < ih * iw * K; i++) x[i] = (uint8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
             for (int64_t i = 0; i < M * N; i++) r[i] = (uint8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
             for (int64_t n = 0; n < N; n++) {
                 osc[n] = 1e-4f * (float)(1 + n % 7) / (float)K * 64;
@@ -508,6 +513,11 @@ static void test_q1x1_twin(void **state)
             }
             ptq__q1x1 *k;
             assert_int_equal(ptq__q1x1_create(M, K, N, w, osc, bias, var & 2 ? 3 : 0, &k), PTQ_STATUS_OK);
+            k->has_add = var < 4;
+            if (var == 5) {
+                k->ih = ih, k->iw = iw, k->oh = oh, k->ow = ow;
+                k->sh = k->sw = 2;
+            }
             k->out_signed = s8;
             k->c_relu = var == 1 || var == 2;
             k->y_relu = var >= 2;
@@ -551,6 +561,24 @@ static void test_q1x1_twin(void **state)
         expect_fused_adds = 1;
         check(&b, relu1 ? "fused int8 1x1 conv+relu+add+relu" : "fused int8 1x1 conv+add+relu", -(ys * 1.0001), 1);
         expect_fused_adds = -1;
+    }
+    /* the conv alone, stride 2 (a ResNet downsample), then a stride-1 one with Relu */
+    {
+        builder b;
+        int64_t xd[4] = {2, 16, 9, 12}, s2[2] = {2, 2};
+        b_init(&b, 13);
+        int x = b_input(&b, "x", 4, xd);
+        float xs = 2.f / 255.f, cs = 0.05f, ds = 0.04f;
+        int xq = qdq(&b, x, "xin", xs, 128);
+        int c = qconv(&b, xq, "c", 64, 16, 1, NULL, xs);
+        b_ints(&b, "strides", 2, s2);
+        int cq = qdq(&b, c, "cq", cs, 120);
+        int d = qconv(&b, cq, "d", 128, 64, 1, NULL, cs);
+        d = b_node(&b, "Relu", 1, &d, "relu");
+        b_output(&b, qdq(&b, d, "dq", ds, 0));
+        expect_q1x1 = 2;
+        check(&b, "int8 1x1 conv stride 2, 1x1 conv+relu", -(ds * 1.0001), 2);
+        expect_q1x1 = -1;
     }
 }
 

@@ -63,6 +63,7 @@ typedef enum ptq__dnnl_gkind {
     PTQ__DNNL_G_QGAP,    /* DQ -> GlobalAveragePool -> Q (rank 4, plain or nhwc input) */
     PTQ__DNNL_G_QUANT,   /* QuantizeLinear of a float activation (scalar scale/zero point) */
     PTQ__DNNL_G_Q1X1ADD, /* DQ -> 1x1 Conv -> [Relu] -> Q -> DQ -> Add(DQ r) -> [Relu] -> Q, one pass (dnnl_q1x1.h) */
+    PTQ__DNNL_G_Q1X1,    /* DQ -> 1x1 Conv -> [Relu] -> Q on the same kernel */
 } ptq__dnnl_gkind;
 
 typedef struct ptq__dnnl_post {
@@ -171,7 +172,7 @@ struct ptq__dnnl_plan {
     unsigned char *arena;
     size_t arena_bytes;
     /* stats and profile */
-    int n_dnnl_groups, n_int8_groups, n_fused_adds, n_ref_nodes, n_reorders;
+    int n_dnnl_groups, n_int8_groups, n_q1x1_convs, n_fused_adds, n_ref_nodes, n_reorders;
     bool profiling;
     ptq__dnnl_prow *prows;
     int n_prows;

@@ -32,6 +32,9 @@ ptq_status ptq__q1x1_create(int64_t M, int64_t K, int64_t N, const int8_t *w, co
     k->K = K;
     k->N = N;
     k->bytes = bytes;
+    k->ih = k->oh = 1;
+    k->iw = k->ow = M;
+    k->sh = k->sw = 1;
     k->wpack = (int8_t *)(blk + head);
     k->oscale = (float *)(void *)(k->wpack + kn);
     k->bias = k->oscale + N;
@@ -73,6 +76,15 @@ static inline int32_t add_q(const ptq__q1x1 *k, int32_t q, int32_t r, int32_t lo
     return ptq__quantize_f32(v, k->y_scale, k->y_zp, lo, hi);
 }
 
+/* Input row (pixel) of output row m: the same pixel for stride 1, else
+ * (b, oh * sh, ow * sw) of the nhwc input. */
+static inline const uint8_t *x_row(const ptq__q1x1 *k, const uint8_t *x, int64_t m)
+{
+    if (k->sh == 1 && k->sw == 1) return x + m * k->K;
+    int64_t plane = k->oh * k->ow, b = m / plane, rem = m % plane, oy = rem / k->ow, ox = rem % k->ow;
+    return x + ((b * k->ih + oy * k->sh) * k->iw + ox * k->sw) * k->K;
+}
+
 static void rows_scalar(const ptq__q1x1 *k, const uint8_t *x, const void *r_, void *y_, int64_t m0, int64_t m1, int64_t n0,
                         int64_t n1)
 {
@@ -80,15 +92,14 @@ static void rows_scalar(const ptq__q1x1 *k, const uint8_t *x, const void *r_, vo
     ptq__qrange(k->out_signed ? PTQ_DTYPE_INT8 : PTQ_DTYPE_UINT8, &lo, &hi);
     for (int64_t m = m0; m < m1; m++)
         for (int64_t n = n0; n < n1; n++) {
-            const uint8_t *xr = x + m * k->K;
+            const uint8_t *xr = x_row(k, x, m);
             const int8_t *wp = k->wpack + (n / PTQ__Q1X1_NR) * k->K * PTQ__Q1X1_NR + (n % PTQ__Q1X1_NR) * 4;
             int32_t acc = 0;
             for (int64_t c = 0; c < k->K; c++) acc = ptq__add_wrap32(acc, (int32_t)xr[c] * wp[(c / 4) * 4 * PTQ__Q1X1_NR + c % 4]);
             acc = (int32_t)((uint32_t)acc - (uint32_t)k->xzp_wsum[n]);
             int64_t i = m * k->N + n;
-            int32_t q = conv_q(k, acc, n, (float)lo, (float)hi);
-            int32_t r = k->out_signed ? ((const int8_t *)r_)[i] : ((const uint8_t *)r_)[i];
-            int32_t v = add_q(k, q, r, lo, hi);
+            int32_t v = conv_q(k, acc, n, (float)lo, (float)hi);
+            if (k->has_add) v = add_q(k, v, k->out_signed ? ((const int8_t *)r_)[i] : ((const uint8_t *)r_)[i], lo, hi);
             if (k->out_signed) ((int8_t *)y_)[i] = (int8_t)v;
             else ((uint8_t *)y_)[i] = (uint8_t)v;
         }
@@ -108,18 +119,19 @@ static inline __attribute__((always_inline)) TARGET void tile(const ptq__q1x1 *k
                                                                 void *y_, int64_t m, int64_t p)
 {
     const int64_t K = k->K, N = k->N;
-    const uint8_t *a0 = x + m * K;
+    const uint8_t *a[MR];
+    for (int i = 0; i < mr; i++) a[i] = x_row(k, x, m + i);
     const int8_t *bp = k->wpack + p * K * PTQ__Q1X1_NR;
 #define DECL(i) __m512i c##i##0 = _mm512_setzero_si512(), c##i##1 = c##i##0, c##i##2 = c##i##0, c##i##3 = c##i##0;
     DECL(0) DECL(1) DECL(2) DECL(3) DECL(4) DECL(5)
 #undef DECL
 #define ROW(i)                                                                         \
     if (mr > i) {                                                                      \
-        __m512i a = _mm512_set1_epi32(*(const int32_t *)(a0 + i * K + g * 4)); \
-        DPBUSD(c##i##0, a, b0);                                                        \
-        DPBUSD(c##i##1, a, b1);                                                        \
-        DPBUSD(c##i##2, a, b2);                                                        \
-        DPBUSD(c##i##3, a, b3);                                                        \
+        __m512i ai = _mm512_set1_epi32(*(const int32_t *)(a[i] + g * 4));             \
+        DPBUSD(c##i##0, ai, b0);                                                       \
+        DPBUSD(c##i##1, ai, b1);                                                       \
+        DPBUSD(c##i##2, ai, b2);                                                       \
+        DPBUSD(c##i##3, ai, b3);                                                       \
     }
     for (int64_t g = 0; g < K / 4; g++, bp += 4 * PTQ__Q1X1_NR) {
         __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 64);
@@ -150,6 +162,11 @@ static inline __attribute__((always_inline)) TARGET void tile(const ptq__q1x1 *k
             if (k->c_relu) f = _mm512_max_ps(f, zero);
             f = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(f, czp), clo), chi);
             __m512i q = _mm512_cvtps_epi32(f); /* rounds half to even (default MXCSR), as nearbyintf */
+            if (!k->has_add) {
+                __m128i q8 = k->out_signed ? _mm512_cvtsepi32_epi8(q) : _mm512_cvtusepi32_epi8(q);
+                _mm_storeu_si128((__m128i *)((uint8_t *)y_ + off), q8);
+                continue;
+            }
             __m128i r8 = _mm_loadu_si128((const __m128i *)((const uint8_t *)r_ + off));
             __m512i r = k->out_signed ? _mm512_cvtepi8_epi32(r8) : _mm512_cvtepu8_epi32(r8);
             __m512 fa = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, czi)), cs);

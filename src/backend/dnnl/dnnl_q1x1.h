@@ -1,5 +1,5 @@
-/* dnnl_q1x1.h: an int8 1x1 convolution with the residual Add of its block
- * fused into the same pass, exact.
+/* dnnl_q1x1.h: an int8 1x1 convolution (any stride), with the residual Add
+ * of its block fused into the same pass, exact.
  *
  * The QDQ residual block ends  conv1x1 -> [Relu] -> Q -> DQ -> Add(DQ r) ->
  * [Relu] -> Q. oneDNN 2.6 can fuse the Add only as a sum post-op, which
@@ -25,11 +25,13 @@
 #define PTQ__Q1X1_NR 64 /* output channels a weight panel */
 
 typedef struct ptq__q1x1 {
-    int64_t M, K, N;        /* pixels, input channels (multiple of 4), output channels (multiple of 64) */
+    int64_t M, K, N;        /* output pixels, input channels (multiple of 4), output channels (multiple of 64) */
+    int64_t ih, iw, oh, ow, sh, sw; /* strided conv: input/output plane and strides (create: 1 x M, stride 1) */
     size_t bytes;           /* of the whole allocation (weights and per-channel arrays) */
     int8_t *wpack;          /* [N/64][K/4][64][4] */
     float *oscale, *bias;   /* conv requantization: ((float)acc + bias[n]) * oscale[n] */
     int32_t *xzp_wsum;      /* x_zp * sum_k w[n][k] (the input zero point), subtracted from acc */
+    bool has_add;           /* false: y is the conv's quantized output (r unused) */
     bool out_signed;        /* conv output, residual and result are int8 (else uint8) */
     bool c_relu;            /* Relu between the conv and its QuantizeLinear */
     int32_t c_zp, r_zp, y_zp;
@@ -43,7 +45,8 @@ typedef struct ptq__q1x1 {
 ptq_status ptq__q1x1_create(int64_t M, int64_t K, int64_t N, const int8_t *w, const float *oscale, const float *bias,
                             int32_t x_zp, ptq__q1x1 **out);
 
-/* y = Add(conv(x), r) by the scalar twin; x is [M][K] uint8, r and y [M][N]. */
+/* y = Add(conv(x), r) (or conv(x)) by the scalar twin; x is the nhwc uint8
+ * input (rows of K), r and y [M][N]. */
 void ptq__q1x1_scalar(const ptq__q1x1 *k, const uint8_t *x, const void *r, void *y);
 /* The share of thread ithr of nthr (tiles of 6 rows x 64 channels), by the
  * AVX-512 VNNI kernel when the CPU has it, else by the scalar twin. */
