@@ -18,7 +18,6 @@
 #include <cmocka.h>
 
 #include "api/internal.h"
-#include "backend/dnnl/dnnl_q1x1.h"
 #include "backend/dnnl/dnnl_plan.h"
 #include "graph/infer.h"
 #include "ops/kernel.h"
@@ -126,11 +125,6 @@ static void b_float(builder *b, const char *name, float v)
 
 /* Runs the graph on ref and dnnl with random inputs in [-1, 1] and compares
  * every output: |dnnl - ref| <= tol * max|ref| (tol < 0: -tol absolute). */
-/* When >= 0, check() also asserts the plan's count of fused int8 1x1 conv + Adds. */
-static int expect_fused_adds = -1;
-/* When >= 0, check() also asserts how many int8 1x1 convs run on that kernel. */
-static int expect_q1x1 = -1;
-
 static void check(builder *b, const char *name, double tol, int min_dnnl_groups)
 {
     ptq__infer_options opt = {.fold = true, .fold_qdq = false};
@@ -146,8 +140,6 @@ static void check(builder *b, const char *name, double tol, int min_dnnl_groups)
     assert_int_equal(st, PTQ_STATUS_OK);
     ptq__dnnl_plan_stats stats;
     ptq__dnnl_plan_get_stats(fast.impl, &stats);
-    if (expect_fused_adds >= 0) assert_int_equal(stats.n_fused_adds, expect_fused_adds);
-    if (expect_q1x1 >= 0) assert_int_equal(stats.n_q1x1_convs, expect_q1x1);
     if (stats.n_dnnl_groups < min_dnnl_groups)
         print_error("%s: %d oneDNN groups, expected at least %d\n", name, stats.n_dnnl_groups, min_dnnl_groups);
     assert_true(stats.n_dnnl_groups >= min_dnnl_groups);
@@ -481,107 +473,6 @@ static int qdq_t(builder *b, int x, const char *name, float scale, int zp, ptq_d
 /* The vectorized int8 residual Add (16 lanes + scalar tail) against the
  * reference DQ/Add/Relu/Q kernels: bit-exact, uint8 and int8, with and
  * without Relu, sizes that are and are not multiples of 16. */
-/* The fused int8 1x1 conv + residual Add (dnnl_q1x1.h): its AVX-512 VNNI
- * kernel against its scalar twin, bit for bit (row tails, both tile orders,
- * u8/s8, Relus, input zero point), then inside a plan against the
- * reference QDQ execution (one output step: the reference convolves in float). */
-static void test_q1x1_twin(void **state)
-{
-    (void)state;
-    if (!ptq__q1x1_have_vnni()) {
-        print_message("no AVX-512 VNNI: the fused 1x1 kernel is not used on this CPU\n");
-        return;
-    }
-    static const int64_t shapes[][3] = {{1, 4, 64}, {7, 16, 64}, {63, 32, 128}, {200, 256, 1024}, {49, 64, 192}};
-    uint32_t seed = 7;
-    for (int si = 0; si < 5; si++)
-        for (int var = 0; var < 6; var++) {
-            int64_t M = shapes[si][0], K = shapes[si][1], N = shapes[si][2];
-            bool s8 = var & 1;
-            /* variants 4, 5: the conv alone; 5 also with stride 2 over an input plane of (2 oh) x (2 ow + 1) */
-            int64_t oh = M % 7 == 0 ? 7 : 1, ow = M / oh, ih = var == 5 ? 2 * oh : oh, iw = var == 5 ? 2 * ow + 1 : ow;
-            int8_t *w = malloc((size_t)(K * N));
-            float *osc = malloc(sizeof(float) * (size_t)N), *bias = malloc(sizeof(float) * (size_t)N);
-            uint8_t *x = malloc((size_t)(ih * iw * K)), *r = malloc((size_t)(M * N)), *y1 = malloc((size_t)(M * N)), *y2 = malloc((size_t)(M * N));
-            assert_non_null(w && osc && bias && x && r && y1 && y2);
-            for (int64_t i = 0; i < K * N; i++) w[i] = (int8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
-            for (int64_t i = 0; i < ih * iw * K; i++) x[i] = (uint8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
-            for (int64_t i = 0; i < M * N; i++) r[i] = (uint8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
-            for (int64_t n = 0; n < N; n++) {
-                osc[n] = 1e-4f * (float)(1 + n % 7) / (float)K * 64;
-                bias[n] = (float)((int64_t)(n * 37 % 2001) - 1000) * 0.75f;
-            }
-            ptq__q1x1 *k;
-            assert_int_equal(ptq__q1x1_create(M, K, N, w, osc, bias, var & 2 ? 3 : 0, &k), PTQ_STATUS_OK);
-            k->has_add = var < 4;
-            if (var == 5) {
-                k->ih = ih, k->iw = iw, k->oh = oh, k->ow = ow;
-                k->sh = k->sw = 2;
-            }
-            k->out_signed = s8;
-            k->c_relu = var == 1 || var == 2;
-            k->y_relu = var >= 2;
-            k->c_zp = s8 ? -5 : 122;
-            k->r_zp = s8 ? 4 : 119;
-            k->y_zp = s8 ? -2 : (k->y_relu ? 0 : 125);
-            k->c_scale = 0.0173f;
-            k->r_scale = 0.0261f;
-            k->y_scale = 0.0319f;
-            ptq__q1x1_scalar(k, x, r, y1);
-            memset(y2, 0xAB, (size_t)(M * N));
-            for (int t = 0; t < 3; t++) ptq__q1x1_part(k, x, r, y2, t, 3); /* three uneven shares */
-            int64_t diff = 0, first = -1;
-            for (int64_t i = 0; i < M * N; i++)
-                if (y1[i] != y2[i]) {
-                    if (first < 0) first = i;
-                    diff++;
-                }
-            if (diff)
-                print_error("q1x1 M%lld K%lld N%lld variant %d: %lld of %lld differ, first at %lld (%d vs %d)\n", (long long)M,
-                            (long long)K, (long long)N, var, (long long)diff, (long long)(M * N), (long long)first, y2[first], y1[first]);
-            assert_int_equal(diff, 0);
-            free(k);
-            free(w), free(osc), free(bias), free(x), free(r), free(y1), free(y2);
-        }
-    /* in a plan: x (u8, zero point 128) -> 1x1 conv (K 16, N 64) -> Q -> DQ -> Add(DQ r) -> Relu -> Q */
-    for (int relu1 = 0; relu1 < 2; relu1++) {
-        builder b;
-        int64_t xd[4] = {1, 16, 7, 9}, rd[4] = {1, 64, 7, 9};
-        b_init(&b, 13);
-        int x = b_input(&b, "x", 4, xd), rin = b_input(&b, "r", 4, rd);
-        float xs = 2.f / 255.f, cs = 0.05f, rs = 0.011f, ys = 0.06f;
-        int xq = qdq(&b, x, "xin", xs, 128), rq = qdq(&b, rin, "rin", rs, 100);
-        int c = qconv(&b, xq, "c", 64, 16, 1, NULL, xs);
-        if (relu1) c = b_node(&b, "Relu", 1, &c, "relu1");
-        int cq = qdq(&b, c, "cq", cs, relu1 ? 0 : 120);
-        int a[2] = {cq, rq};
-        int s = b_node(&b, "Add", 2, a, "add");
-        s = b_node(&b, "Relu", 1, &s, "relu2");
-        b_output(&b, qdq(&b, s, "sum", ys, 0));
-        expect_fused_adds = 1;
-        check(&b, relu1 ? "fused int8 1x1 conv+relu+add+relu" : "fused int8 1x1 conv+add+relu", -(ys * 1.0001), 1);
-        expect_fused_adds = -1;
-    }
-    /* the conv alone, stride 2 (a ResNet downsample), then a stride-1 one with Relu */
-    {
-        builder b;
-        int64_t xd[4] = {2, 16, 9, 12}, s2[2] = {2, 2};
-        b_init(&b, 13);
-        int x = b_input(&b, "x", 4, xd);
-        float xs = 2.f / 255.f, cs = 0.05f, ds = 0.04f;
-        int xq = qdq(&b, x, "xin", xs, 128);
-        int c = qconv(&b, xq, "c", 64, 16, 1, NULL, xs);
-        b_ints(&b, "strides", 2, s2);
-        int cq = qdq(&b, c, "cq", cs, 120);
-        int d = qconv(&b, cq, "d", 128, 64, 1, NULL, cs);
-        d = b_node(&b, "Relu", 1, &d, "relu");
-        b_output(&b, qdq(&b, d, "dq", ds, 0));
-        expect_q1x1 = 2;
-        check(&b, "int8 1x1 conv stride 2, 1x1 conv+relu", -(ds * 1.0001), 2);
-        expect_q1x1 = -1;
-    }
-}
-
 static void test_int8_add_exact(void **state)
 {
     (void)state;
@@ -738,7 +629,7 @@ int main(void)
         cmocka_unit_test(test_conv_variants),    cmocka_unit_test(test_conv_bn_relu),
         cmocka_unit_test(test_conv_add_relu),    cmocka_unit_test(test_pooling),
         cmocka_unit_test(test_gemm_matmul_misc), cmocka_unit_test(test_int8),
-        cmocka_unit_test(test_int8_add_exact),   cmocka_unit_test(test_q1x1_twin),   cmocka_unit_test(test_int8_quant_gap),
+        cmocka_unit_test(test_int8_add_exact),   cmocka_unit_test(test_int8_quant_gap),
         cmocka_unit_test(test_extra_outputs),    cmocka_unit_test(test_empty_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,11 +39,9 @@
  * sum, and oneDNN 2.6's int8 brgconv computes wrong results for any post-op
  * after a sum (measured: an identity linear after it moved logits by 0.5).
  * Measured gain of the fusion: 0.3 ms of 7.2 at batch 1, 224x224.
- * 0 (default): a 1x1 conv that fits dnnl_q1x1.h runs with its Add in one
- * pass of ptq's own VNNI kernel, bit-identical to the unfused steps; other
- * convs requantize their output as the graph says and the Add runs as a
- * vectorized int8 elementwise step (bit-exact with the reference arithmetic
- * of src/ops/requant.h). */
+ * 0 (default): the conv requantizes its output as the graph says and the Add
+ * runs as a vectorized int8 elementwise step (bit-exact with the reference
+ * arithmetic of src/ops/requant.h). */
 #define PTQ__DNNL_INT8_FUSE_SUM 0
 
 typedef enum ptq__dnnl_gkind {
@@ -62,8 +60,6 @@ typedef enum ptq__dnnl_gkind {
     PTQ__DNNL_G_QADD,    /* DQ, DQ -> Add -> [Relu] -> Q, elementwise on the integers */
     PTQ__DNNL_G_QGAP,    /* DQ -> GlobalAveragePool -> Q (rank 4, plain or nhwc input) */
     PTQ__DNNL_G_QUANT,   /* QuantizeLinear of a float activation (scalar scale/zero point) */
-    PTQ__DNNL_G_Q1X1ADD, /* DQ -> 1x1 Conv -> [Relu] -> Q -> DQ -> Add(DQ r) -> [Relu] -> Q, one pass (dnnl_q1x1.h) */
-    PTQ__DNNL_G_Q1X1,    /* DQ -> 1x1 Conv -> [Relu] -> Q on the same kernel */
 } ptq__dnnl_gkind;
 
 typedef struct ptq__dnnl_post {
@@ -89,9 +85,7 @@ typedef struct ptq__dnnl_group {
     /* int8 quantization (QCONV, QPOOL, QGEMM) */
     float x_scale, y_scale;
     int32_t x_zp, y_zp;
-    float mid_scale;       /* QCONV+sum, Q1X1ADD: step of the conv's own output (0: none) */
-    int32_t mid_zp;        /* Q1X1ADD: the conv output's zero point */
-    bool mid_relu, out_relu; /* Q1X1ADD: Relu before the conv's / the Add's QuantizeLinear */
+    float mid_scale;       /* QCONV+sum: step of the conv's own output (0: none) */
     int w_value, b_value;  /* DQ-output values of weights / bias (or float constants) */
     int data_value;        /* POOL/ELTWISE/...: the activation input (also QPOOL: u8 value) */
 } ptq__dnnl_group;
@@ -172,7 +166,7 @@ struct ptq__dnnl_plan {
     unsigned char *arena;
     size_t arena_bytes;
     /* stats and profile */
-    int n_dnnl_groups, n_int8_groups, n_q1x1_convs, n_fused_adds, n_ref_nodes, n_reorders;
+    int n_dnnl_groups, n_int8_groups, n_ref_nodes, n_reorders;
     bool profiling;
     ptq__dnnl_prow *prows;
     int n_prows;

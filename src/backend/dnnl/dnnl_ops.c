@@ -20,7 +20,6 @@
  * The arithmetic follows src/ops/requant.h: an exact int32 accumulator, one
  * float multiplier, round half to even, saturation. */
 #include "backend/dnnl/dnnl_internal.h"
-#include "backend/dnnl/dnnl_q1x1.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -285,23 +284,6 @@ static bool match_conv(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
     return true;
 }
 
-/* True when conv n (uint8 input, output type odt) runs on the int8 1x1
- * conv [+ Add] kernel of dnnl_q1x1.h: rank 4, 1x1 kernel, no padding,
- * one group, input channels a multiple of 4, output channels of 64, on a
- * CPU with AVX-512 VNNI (elsewhere oneDNN's conv and the Add step are faster
- * than the scalar twin). */
-static bool q1x1_fits(ptq__dnnl_plan *p, const ptq__node *n, const ptq__value *wq, ptq_dtype xdt, ptq_dtype odt)
-{
-    const ptq__value *xv = val(p, n->inputs[0]);
-    if (xdt != PTQ_DTYPE_UINT8 || !ptq__is_q8(odt) || xv->rank != 4) return false;
-    if (wq->rank != 4 || wq->dims[2] != 1 || wq->dims[3] != 1 || wq->dims[1] % 4 || wq->dims[0] % PTQ__Q1X1_NR) return false;
-    geom gm;
-    if (!geom_of(n, xv, val(p, n->outputs[0]), wq->dims + 2, &gm) || gm.groups != 1) return false;
-    for (int d = 0; d < 2; d++)
-        if (gm.dil[d] != 0 || gm.pl[d] != 0 || gm.pr[d] != 0) return false;
-    return ptq__q1x1_have_vnni();
-}
-
 static bool match_qconv_or_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
 {
     const ptq__graph *g = p->g;
@@ -358,8 +340,7 @@ static bool match_qconv_or_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
     nodes[nn++] = c;
     cur = qy.q;
     grp->sum_value = -1;
-    bool fused_add = false;
-    if (!gemm) {
+    if (PTQ__DNNL_INT8_FUSE_SUM && !gemm) {
         /* cur -> DQ -> Add(other DQ) -> [Relu] -> Q */
         int nodes2[8], nn2 = 0, post2 = grp->n_post;
         qparams qa, qr, qz;
@@ -389,22 +370,7 @@ static bool match_qconv_or_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
         }
         ok = ok && e >= 0 && g->nodes[e].op == PTQ__OP_QUANTIZE_LINEAR && node_qparams(g, &g->nodes[e], &qz) &&
              qp_scalar(&qz, &zs, &zz) && qz.dt == qy.dt;
-        if (ok && q1x1_fits(p, n, wv, qx.dt, qy.dt)) {
-            nodes2[nn2++] = e;
-            fused_add = true;
-            grp->mid_scale = grp->y_scale;
-            grp->mid_zp = grp->y_zp;
-            grp->mid_relu = relu1;
-            grp->out_relu = relu2;
-            grp->n_post = 0;
-            grp->sum_value = qr.q;
-            grp->sum_scale = rs;
-            grp->sum_zp = rz;
-            grp->y_scale = zs;
-            grp->y_zp = zz;
-            cur = qz.q;
-            for (int k = 0; k < nn2; k++) nodes[nn++] = nodes2[k];
-        } else if (ok && PTQ__DNNL_INT8_FUSE_SUM) {
+        if (ok) {
             /* The conv output stays in units of its own quantization step
              * (output scales x_s * w_s / y_s): clip to the integer range
              * (and at 0 for the Relu), round half to even, then rescale to
@@ -434,11 +400,7 @@ static bool match_qconv_or_gemm(ptq__dnnl_plan *p, int i, ptq__dnnl_group *grp)
             grp->n_post = post2;
         }
     }
-    grp->kind = gemm ? PTQ__DNNL_G_QGEMM
-              : fused_add ? PTQ__DNNL_G_Q1X1ADD
-              : q1x1_fits(p, n, wv, qx.dt, qy.dt) ? PTQ__DNNL_G_Q1X1
-                          : PTQ__DNNL_G_QCONV;
-    grp->mid_relu = relu1;
+    grp->kind = gemm ? PTQ__DNNL_G_QGEMM : PTQ__DNNL_G_QCONV;
     grp->w_value = w;
     grp->b_value = b;
     grp->data_value = qx.q;
@@ -765,8 +727,6 @@ const char *ptq__dnnl_gkind_name(const ptq__dnnl_group *grp, const ptq__graph *g
     case PTQ__DNNL_G_QADD: return "add int8";
     case PTQ__DNNL_G_QGAP: return "global avg pool int8";
     case PTQ__DNNL_G_QUANT: return "quantize";
-    case PTQ__DNNL_G_Q1X1ADD: return "conv1x1+add int8";
-    case PTQ__DNNL_G_Q1X1: return "conv1x1 int8";
     }
     return "?";
 }
@@ -1477,96 +1437,6 @@ static ptq_status emit_qadd(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     return PTQ_STATUS_OK;
 }
 
-/* The fused int8 1x1 conv + residual Add (dnnl_q1x1.h) on nhwc tensors,
- * the layout oneDNN's int8 convolutions read and write here. */
-typedef struct q1x1_ctx {
-    const ptq__q1x1 *k;
-    const uint8_t *x;
-    const void *r;
-    void *y;
-} q1x1_ctx;
-
-static void q1x1_part(void *ctx_, int ithr, int nthr)
-{
-    const q1x1_ctx *c = ctx_;
-    ptq__q1x1_part(c->k, c->x, c->r, c->y, ithr, nthr);
-}
-
-static void q1x1_run(const ptq__dnnl_step *s, void *const *in, void *const *out)
-{
-    q1x1_ctx c = {s->params, in[0], s->n_in > 1 ? in[1] : NULL, out[0]};
-    ptq__dnnl_parallel(q1x1_part, &c);
-}
-
-static ptq_status nhwc_md(const ptq__value *v, dnnl_memory_desc_t *md)
-{
-    dnnl_data_type_t dt;
-    dnnl_dims_t d = {v->dims[0], v->dims[1], v->dims[2], v->dims[3]};
-    if (!ptq__dnnl_dt(v->dtype, &dt)) return ptq__fail(PTQ_STATUS_UNSUPPORTED, "value '%s': no oneDNN type", v->name);
-    return ptq__dnnl_check(dnnl_memory_desc_init_by_tag(md, 4, d, dt, dnnl_acdb), "nhwc desc", NULL);
-}
-
-static ptq_status emit_q1x1(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
-{
-    const ptq__node *n = &p->g->nodes[grp->anchor];
-    const ptq__value *xv = val(p, grp->data_value), *yv = val(p, grp->out);
-    bool add = grp->kind == PTQ__DNNL_G_Q1X1ADD;
-    int64_t N = yv->dims[1], K = xv->dims[1], M = yv->dims[0] * yv->dims[2] * yv->dims[3];
-    const void *wdata;
-    float *osc = NULL, *bf = NULL;
-    ptq__q1x1 *k = NULL;
-    ptq_status st = int8_weights(p, grp, n, N, add ? grp->mid_scale : grp->y_scale, &wdata, &osc, &bf);
-    if (!st) st = ptq__q1x1_create(M, K, N, wdata, osc, bf, grp->x_zp, &k);
-    free(osc);
-    free(bf);
-    if (st) return st;
-    p->weight_bytes += k->bytes;
-    p->n_q1x1_convs++;
-    k->ih = xv->dims[2];
-    k->iw = xv->dims[3];
-    k->oh = yv->dims[2];
-    k->ow = yv->dims[3];
-    geom gm;
-    const int64_t one[2] = {1, 1};
-    geom_of(n, val(p, n->inputs[0]), val(p, n->outputs[0]), one, &gm); /* checked by q1x1_fits */
-    k->sh = gm.strides[0];
-    k->sw = gm.strides[1];
-    k->has_add = add;
-    k->out_signed = yv->dtype == PTQ_DTYPE_INT8;
-    k->c_relu = grp->mid_relu;
-    if (add) {
-        p->n_fused_adds++;
-        k->c_zp = grp->mid_zp;
-        k->c_scale = grp->mid_scale;
-        k->r_zp = grp->sum_zp;
-        k->r_scale = grp->sum_scale;
-        k->y_zp = grp->y_zp;
-        k->y_scale = grp->y_scale;
-        k->y_relu = grp->out_relu;
-    } else {
-        k->c_zp = grp->y_zp;
-    }
-    dnnl_memory_desc_t xmd, rmd, ymd;
-    int tx, tr = -1, ty;
-    if ((st = nhwc_md(xv, &xmd)) || (st = nhwc_md(yv, &ymd)) || (st = ptq__dnnl_value_as(p, grp->data_value, &xmd, &tx)) ||
-        (add && ((st = nhwc_md(val(p, grp->sum_value), &rmd)) || (st = ptq__dnnl_value_as(p, grp->sum_value, &rmd, &tr)))) ||
-        (st = out_tensor(p, grp, &ymd, &ty))) {
-        free(k);
-        return st;
-    }
-    /* over the residual when it dies here: each element of r is read by the
-     * tile that writes the same element of y (never over x: every tile reads
-     * whole rows of it) */
-    if (add && slot_reusable(p, grp->sum_value, tr, tx)) {
-        p->tensors[tr].value = -1;
-        p->tensors[ty].alias = tr;
-    }
-    int in[2] = {tx, tr};
-    if ((st = ptq__dnnl_step_fn_add(p, q1x1_run, k, add ? 2 : 1, in, 1, &ty))) return st;
-    p->value_tensor[grp->out] = ty;
-    return PTQ_STATUS_OK;
-}
-
 /* QuantizeLinear of a plain float tensor: q = saturate(round_half_even(x / s) + zp),
  * AVX-512 with the same division, bit-exact with its scalar twin. With
  * nhwc set the (rank-4, plain) input is written transposed to nhwc, the
@@ -1853,7 +1723,6 @@ ptq_status ptq__dnnl_emit(ptq__dnnl_plan *p, const ptq__dnnl_group *grp)
     case PTQ__DNNL_G_QADD: return emit_qadd(p, grp);
     case PTQ__DNNL_G_QGAP: return emit_qgap(p, grp);
     case PTQ__DNNL_G_QUANT: return emit_quant(p, grp);
-    case PTQ__DNNL_G_Q1X1ADD: case PTQ__DNNL_G_Q1X1: return emit_q1x1(p, grp);
     case PTQ__DNNL_G_REF: break;
     }
     return ptq__fail(PTQ_STATUS_INVALID_STATE, "oneDNN plan: group of kind %d cannot be emitted", (int)grp->kind);

@@ -776,8 +776,6 @@ void ptq__dnnl_plan_get_stats(const ptq__dnnl_plan *p, ptq__dnnl_plan_stats *out
     out->n_steps = p->n_steps;
     out->n_dnnl_groups = p->n_dnnl_groups;
     out->n_int8_groups = p->n_int8_groups;
-    out->n_fused_adds = p->n_fused_adds;
-    out->n_q1x1_convs = p->n_q1x1_convs;
     out->n_ref_nodes = p->n_ref_nodes;
     out->n_reorders = p->n_reorders;
 }

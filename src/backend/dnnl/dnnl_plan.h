@@ -27,8 +27,6 @@ typedef struct ptq__dnnl_plan_stats {
     int n_steps;                  /* executed steps (primitives, reorders, reference nodes) */
     int n_dnnl_groups;            /* graph node groups run by oneDNN primitives */
     int n_int8_groups;            /* of which int8 */
-    int n_q1x1_convs;             /* int8 1x1 convs run by ptq's VNNI kernel (dnnl_q1x1.h) */
-    int n_fused_adds;             /* of which with the residual Add of the block inside */
     int n_ref_nodes;              /* graph nodes run by reference kernels */
     int n_reorders;               /* layout/type reorders executed per run */
 } ptq__dnnl_plan_stats;
