@@ -9,6 +9,9 @@ ranges 1000x apart (its weights and bias are scaled per output channel by
 per-tensor activation scale on conv_a's output crushes the small channels
 unless the channels are aligned first. The function is an ordinary network.
 
+Also writes conv_conv_batch1.onnx and conv_conv_batch3.onnx, the same model
+with its batch fixed (tests/e2e/fixed_batch.sh).
+
 Run with Debian's Python: /usr/bin/python3 scripts/make_align_fixture.py
 """
 import os
@@ -46,6 +49,20 @@ def main():
                       output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
     np.save(os.path.join(OUT, "input.npy"), x.numpy())
     np.save(os.path.join(OUT, "logits.npy"), m(x).detach().numpy())
+    for n in (1, 3):
+        fixed_batch(n)
+
+
+def fixed_batch(n):
+    """conv_conv_batch<n>.onnx: the same model exported with its batch fixed to n."""
+    import onnx
+
+    model = onnx.load(os.path.join(OUT, "conv_conv.onnx"))
+    for v in list(model.graph.input) + list(model.graph.output):
+        d = v.type.tensor_type.shape.dim[0]
+        d.ClearField("dim_param")
+        d.dim_value = n
+    onnx.save(model, os.path.join(OUT, "conv_conv_batch%d.onnx" % n))
 
 
 if __name__ == "__main__":

@@ -114,6 +114,23 @@ static ptq_status run_graph_session(const ptq__calib *c, run_graph *rg, int n)
     return PTQ_STATUS_OK;
 }
 
+/* Replaces *batch (n x ...) by a copy of run_n rows, the rows after n zero. */
+static ptq_status pad_batch(ptq_tensor **batch, int run_n)
+{
+    ptq_tensor *b = *batch, *p;
+    int64_t dims[PTQ_MAX_DIMS];
+    memcpy(dims, b->dims, sizeof dims);
+    dims[0] = run_n;
+    ptq_status st = ptq_tensor_create(b->dtype, b->rank, dims, &p);
+    if (st) return st;
+    size_t have = (size_t)ptq_tensor_numel(b) * ptq_dtype_size(b->dtype);
+    memset(p->data, 0, (size_t)ptq_tensor_numel(p) * ptq_dtype_size(p->dtype));
+    memcpy(p->data, b->data, have);
+    ptq_tensor_destroy(b);
+    *batch = p;
+    return PTQ_STATUS_OK;
+}
+
 ptq_status ptq__calib_run(const ptq__calib *c, const char *stage, int n_graphs, const ptq__graph *const *graphs,
                           const char *const *const *names, int n_names, ptq__batch_fn fn, void *user)
 {
@@ -135,14 +152,19 @@ ptq_status ptq__calib_run(const ptq__calib *c, const char *stage, int n_graphs, 
         int n = 0;
         st = ptq_loader_next(loader, &batch, NULL, &n);
         if (st || !batch) break;
+        /* A model that fixes its batch runs the last, partial batch padded
+         * with zero images; only the first n rows of its outputs are seen. */
+        int run_n = c->fixed_batch > n && c->fixed_batch <= INT32_MAX ? (int)c->fixed_batch : n;
+        if (run_n != n && !st) st = pad_batch(&batch, run_n);
         ptq_tensor **req[2] = {rg[0].req, rg[1].req};
         for (int i = 0; i < n_graphs && !st; i++) {
-            st = run_graph_session(c, &rg[i], n);
+            st = run_graph_session(c, &rg[i], run_n);
             const ptq_tensor *in[1] = {batch};
             if (!st) st = ptq_session_run(rg[i].s, 1, in, rg[i].m->graph->n_outputs, rg[i].outs);
             for (int k = 0; !st && k < n_names; k++) {
                 rg[i].req[k] = rg[i].outs[rg[i].pos[k]];
-                const ptq_tensor *t = rg[i].req[k];
+                ptq_tensor *t = rg[i].req[k];
+                if (run_n != n && t->rank >= 1 && t->dims[0] == run_n) t->dims[0] = n; /* rows are batch-major */
                 if (t->dtype != PTQ_DTYPE_FLOAT32 || t->rank < 1 || t->dims[0] != n)
                     st = ptq__fail(PTQ_STATUS_UNSUPPORTED, "tensor '%s' is %s of rank %d; statistics need float32 batch x ...",
                                    names[i][k], ptq_dtype_name(t->dtype), t->rank);
