@@ -362,7 +362,8 @@ static ptq_status parse_dataset(parse_ctx *c, yaml_node_t *d)
     }
     if ((st = parse_preprocessing(c, get(c, d, "preprocessing"), reader_bgr))) return st;
     yaml_node_t *metrics = get(c, d, "metrics");
-    if (metrics && metrics->type == YAML_SEQUENCE_NODE) {
+    if (metrics && metrics->type != YAML_SEQUENCE_NODE) return bad(c, metrics, "metrics must be a list of {type, top_k} entries");
+    if (metrics) {
         for (yaml_node_item_t *it = metrics->data.sequence.items.start; it < metrics->data.sequence.items.top; it++) {
             yaml_node_t *m = node(c, *it);
             static const char *const mkn[] = {"type", "top_k", NULL};
@@ -378,7 +379,11 @@ static ptq_status parse_dataset(parse_ctx *c, yaml_node_t *d)
             int k = 1;
             yaml_node_t *kn = get(c, m, "top_k");
             if (kn && (st = get_int(c, kn, &k))) return st;
-            if (cfg->n_top_k < 8) cfg->top_k[cfg->n_top_k++] = k;
+            if (cfg->n_top_k == 8) {
+                if (warn(c, "%s:%d: more than 8 accuracy metrics; this one is ignored", c->path, line_of(m))) return ptq__oom();
+                continue;
+            }
+            cfg->top_k[cfg->n_top_k++] = k;
         }
     }
     return PTQ_STATUS_OK;

@@ -193,6 +193,27 @@ static void test_duplicate_keys(void **state)
                       ":2: config: duplicate key 'models'");
 }
 
+static void test_metrics_shapes(void **state)
+{
+    (void)state;
+    /* a mapping instead of a list was ignored without a word (no top-k at all) */
+    expect_load_error("models: [{datasets: [{name: d, metrics: {type: accuracy, top_k: 5}}]}]\n", PTQ_STATUS_BAD_FORMAT,
+                      ":1: metrics must be a list");
+    /* a ninth accuracy metric was dropped silently; now it is a warning */
+    const char *path = write_tmp("models: [{datasets: [{name: d, metrics: [{type: accuracy, top_k: 1}, {type: accuracy, top_k: 2},"
+                                 " {type: accuracy, top_k: 3}, {type: accuracy, top_k: 4}, {type: accuracy, top_k: 5},"
+                                 " {type: accuracy, top_k: 6}, {type: accuracy, top_k: 7}, {type: accuracy, top_k: 8},"
+                                 " {type: accuracy, top_k: 9}]}]}]\n");
+    ptq_ac_config *c = NULL;
+    ptq_status st = ptq_ac_config_load(path, &c);
+    remove(path);
+    assert_int_equal(st, PTQ_STATUS_OK);
+    assert_int_equal(c->n_top_k, 8);
+    assert_int_equal(c->top_k[7], 8);
+    assert_true(has_warning(c, "more than 8 accuracy metrics"));
+    ptq_ac_config_destroy(c);
+}
+
 static void test_normalization_values(void **state)
 {
     (void)state;
@@ -241,7 +262,7 @@ int main(void)
         cmocka_unit_test(test_path_rule),        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_helpers),          cmocka_unit_test(test_limits),
         cmocka_unit_test(test_empty),            cmocka_unit_test(test_duplicate_keys),
-        cmocka_unit_test(test_normalization_values),
+        cmocka_unit_test(test_metrics_shapes), cmocka_unit_test(test_normalization_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
