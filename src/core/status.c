@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 static _Thread_local char last_error[2048];
@@ -46,6 +47,16 @@ ptq_status ptq__fail_context(ptq_status code, const char *fmt, ...)
 }
 
 ptq_status ptq__oom(void) { return ptq__fail(PTQ_STATUS_OUT_OF_MEMORY, "out of memory"); }
+
+ptq_status ptq__check_fits_memory(size_t bytes, const char *what)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return PTQ_STATUS_OK; /* unknown: let the allocation decide */
+    double have = (double)pages * (double)page;
+    if ((double)bytes <= have) return PTQ_STATUS_OK;
+    return ptq__fail(PTQ_STATUS_OUT_OF_MEMORY, "%s needs %.1f GiB, more than this machine's memory (%.1f GiB)", what,
+                     (double)bytes / (1 << 30), have / (1 << 30));
+}
 
 int ptq__mul_size(size_t a, size_t b, size_t *out)
 {

@@ -11,6 +11,10 @@ ptq_status ptq__fail(ptq_status code, const char *fmt, ...) __attribute__((forma
 ptq_status ptq__fail_context(ptq_status code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Shorthand for an allocation failure. */
 ptq_status ptq__oom(void);
+/* OUT_OF_MEMORY with a message naming `what` and the sizes when `bytes` is
+ * more than this machine's physical memory (Linux would grant the address
+ * space and the process would die touching it), else OK. */
+ptq_status ptq__check_fits_memory(size_t bytes, const char *what);
 
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 int ptq__mul_size(size_t a, size_t b, size_t *out);

@@ -71,6 +71,7 @@ ptq_status ptq_tensor_create(ptq_dtype dtype, int rank, const int64_t *dims, ptq
     *tensor_out = NULL;
     size_t bytes;
     ptq_status st = ptq__tensor_check_shape(dtype, rank, dims, &bytes);
+    if (!st) st = ptq__check_fits_memory(bytes, "a tensor");
     if (st) return st;
     ptq_tensor *t = calloc(1, sizeof *t);
     if (!t) return ptq__oom();

@@ -367,6 +367,35 @@ static void test_empty_tensor_with_huge_dims(void **state)
     ptq_tensor_destroy(x);
 }
 
+/* Below the 1 TB limit but beyond the machine's memory (512 GiB): an error
+ * naming the sizes, not an allocation that Linux grants and the process
+ * dies touching (a tiny model could ask for tens of GB). */
+static void test_tensor_beyond_memory(void **state)
+{
+    (void)state;
+    int64_t dims[2] = {(int64_t)1 << 17, (int64_t)1 << 20};
+    ptq_tensor *x = NULL;
+    assert_int_equal(ptq_tensor_create(PTQ_DTYPE_FLOAT32, 2, dims, &x), PTQ_STATUS_OUT_OF_MEMORY);
+    assert_null(x);
+    assert_non_null(strstr(ptq_last_error(), "needs 512.0 GiB, more than this machine's memory"));
+    /* the oneDNN plan's activation buffers, at session creation */
+    tiny_model t;
+    tiny_init(&t, "Flatten", "X", 0, 0);
+    t.in_tt.shape = NULL;
+    ptq_model *m = NULL;
+    assert_int_equal(ptq_model_load(tiny_write(&t, 0), &m), PTQ_STATUS_OK);
+    ptq_input_shape shape = {.name = "X", .rank = 4, .dims = {1, 1 << 17, 1 << 10, 1 << 10}};
+    ptq_session_params p = ptq_session_params_default();
+    p.n_input_shapes = 1;
+    p.input_shapes = &shape;
+    p.backend = PTQ_BACKEND_DNNL;
+    ptq_session *s = NULL;
+    assert_int_equal(ptq_session_create(m, &p, &s), PTQ_STATUS_OUT_OF_MEMORY);
+    assert_null(s);
+    assert_non_null(strstr(ptq_last_error(), "more than this machine's memory"));
+    ptq_model_destroy(m);
+}
+
 static void test_bad_tensor_data_names_initializer(void **state)
 {
     (void)state;
@@ -413,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_wrong_input_shape_at_run),
         cmocka_unit_test(test_bad_bound_shape),
         cmocka_unit_test(test_empty_tensor_with_huge_dims),
+        cmocka_unit_test(test_tensor_beyond_memory),
         cmocka_unit_test(test_bad_tensor_data_names_initializer),
         cmocka_unit_test(test_missing_external_data_file),
     };

@@ -598,6 +598,8 @@ static ptq_status plan_memory(ptq__dnnl_plan *p)
     free(active);
     p->arena_bytes = peak;
     if (peak) {
+        ptq_status fits = ptq__check_fits_memory(peak, "the activation buffers");
+        if (fits) return fits;
         p->arena = aligned_alloc(ARENA_ALIGN, peak);
         if (!p->arena) return ptq__oom();
         memset(p->arena, 0, peak);
