@@ -3,7 +3,7 @@
  * Annotation list format (ImageNet / PaddleClas val_list.txt):
  *   # comment
  *   relative/path with spaces.jpg 42\r\n
- * One sample per line; the label is the last whitespace-separated token and
+ * One sample per line (LF, CR LF or CR); the label is the last whitespace-separated token and
  * everything before it (trimmed) is the path. Labels file: one class name per
  * line, index = 0-based line number (trailing blank lines ignored). */
 #include <ctype.h>
@@ -132,8 +132,20 @@ static ptq_status dataset_push(ptq_dataset *ds, char *path, int32_t label)
     return PTQ_STATUS_OK;
 }
 
-/* Reads a labels file: one name per line (CR stripped, surrounding blanks
- * trimmed); trailing blank lines are dropped. */
+/* End of the line starting at p: the first LF, CR LF or lone CR (old Mac
+ * files ended lines with CR only and read as one long line); *next is where
+ * the following line starts. */
+static char *line_end(char *p, char *end, char **next)
+{
+    char *q = p;
+    while (q < end && *q != '\n' && *q != '\r') q++;
+    *next = q == end ? end : q + 1;
+    if (q < end && *q == '\r' && q + 1 < end && q[1] == '\n') *next = q + 2;
+    return q;
+}
+
+/* Reads a labels file: one name per line (surrounding blanks trimmed);
+ * trailing blank lines are dropped. */
 static ptq_status read_labels(const char *path, strvec *names)
 {
     char *text = NULL;
@@ -144,8 +156,7 @@ static ptq_status read_labels(const char *path, strvec *names)
     char *p = text, *end = text + len;
     int line = 0;
     while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *eol = nl ? nl : end;
+        char *next, *eol = line_end(p, end, &next);
         line++;
         char *a = p, *b = eol;
         while (a < b && isspace((unsigned char)*a)) a++;
@@ -160,7 +171,7 @@ static ptq_status read_labels(const char *path, strvec *names)
             st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: too many labels", path);
             goto cleanup;
         }
-        p = nl ? nl + 1 : end;
+        p = next;
     }
     while (names->n > nonblank) free(names->v[--names->n]);
     if (names->n == 0) st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: labels file is empty", path);
@@ -209,13 +220,12 @@ static ptq_status open_list(const ptq_dataset_params *pr, const char *root, ptq_
     char *p = text, *end = text + len;
     int line = 0;
     while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *eol = nl ? nl : end;
+        char *next, *eol = line_end(p, end, &next);
         line++;
         char *a = p, *b = eol;
-        p = nl ? nl + 1 : end;
+        p = next;
         while (a < b && isspace((unsigned char)*a)) a++;
-        while (b > a && isspace((unsigned char)b[-1])) b--; /* also strips CR */
+        while (b > a && isspace((unsigned char)b[-1])) b--;
         if (a == b || *a == '#') continue;
         if (memchr(a, '\0', (size_t)(b - a))) {
             st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s:%d: NUL byte in line", file, line);

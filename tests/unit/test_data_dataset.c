@@ -97,6 +97,21 @@ static void test_list_basic(void **state)
     assert_null(ptq_dataset_class_name(ds, 0));
     ptq_dataset_destroy(ds);
 
+    /* old Mac line ends (CR only) were one long line: 'a.jpg 1\rb.jpg' ... */
+    write_text(fx->dir, "cr_list.txt", "# old\ra.jpg 1\r\rb c.jpg 2\r");
+    write_text(fx->dir, "cr_labels.txt", "zero\rone\rtwo\r");
+    char crl[600], crn[600];
+    snprintf(crl, sizeof crl, "%s/cr_list.txt", fx->dir);
+    snprintf(crn, sizeof crn, "%s/cr_labels.txt", fx->dir);
+    assert_int_equal(open_list(crl, NULL, crn, 0, 0, &ds), PTQ_STATUS_OK);
+    assert_int_equal(ptq_dataset_size(ds), 2);
+    assert_int_equal(ptq_dataset_label(ds, 1), 2);
+    snprintf(want, sizeof want, "%s/b c.jpg", fx->dir);
+    assert_string_equal(ptq_dataset_image_path(ds, 1), want);
+    assert_int_equal(ptq_dataset_class_count(ds), 3);
+    assert_string_equal(ptq_dataset_class_name(ds, 2), "two");
+    ptq_dataset_destroy(ds);
+
     /* explicit root and limit */
     assert_int_equal(open_list(list, "/data/imagenet/", NULL, 0, 2, &ds), PTQ_STATUS_OK);
     assert_int_equal(ptq_dataset_size(ds), 2);
@@ -128,6 +143,8 @@ static void test_list_errors(void **state)
     expect_list_error(fx, "a.jpg 2147483647\n", PTQ_STATUS_BAD_FORMAT, "bad.txt:1: label '2147483647' is too large");
     expect_list_error(fx, "a.jpg 1073741824\n", PTQ_STATUS_BAD_FORMAT, "too large");
     expect_list_error(fx, "# only comments\n\n", PTQ_STATUS_BAD_FORMAT, "no samples");
+    /* line numbers count CR, CR LF and LF line ends alike */
+    expect_list_error(fx, "a.jpg 1\r\nb.jpg 2\rc.jpg 3\n\rd.jpg x\n", PTQ_STATUS_BAD_FORMAT, "bad.txt:5: label 'x'");
     ptq_dataset *ds = NULL;
     assert_int_equal(open_list("/nonexistent/list.txt", NULL, NULL, 0, 0, &ds), PTQ_STATUS_IO);
     assert_non_null(strstr(ptq_last_error(), "/nonexistent/list.txt"));
