@@ -33,6 +33,10 @@ PY
 # run: positional and NAME=FILE inputs, -o, --output-dir, labels
 "$PTQ" run "$EX/model.onnx" "$FIX/fashion_cnn/input.npy" -o "$tmp/out.npy" --labels "$EX/labels.txt" >"$tmp/run.txt"
 grep -q "Ankle boot" "$tmp/run.txt" || fail "top-5 with label names"
+# the same labels with old-Mac line ends (CR only) name the same classes
+tr '\n' '\r' < "$EX/labels.txt" > "$tmp/labels_cr.txt"
+"$PTQ" run "$EX/model.onnx" "$FIX/fashion_cnn/input.npy" --labels "$tmp/labels_cr.txt" >"$tmp/run_cr.txt"
+cmp -s "$tmp/run.txt" "$tmp/run_cr.txt" || fail "labels file with CR line ends"
 python3 - "$tmp/out.npy" "$FIX/fashion_cnn/logits.npy" <<'PY'
 import struct, sys
 def load(p):

@@ -34,24 +34,41 @@ int cli_write_json(cJSON *root, const char *path)
 char **cli_read_labels(const char *path, int *count_out)
 {
     *count_out = 0;
-    FILE *fp = fopen(path, "r");
+    FILE *fp = fopen(path, "rb");
     if (!fp) return NULL;
-    char **labels = NULL, *line = NULL;
-    size_t cap = 0;
-    int n = 0;
+    char *text = NULL;
+    size_t len = 0, cap = 0;
     bool ok = true;
-    while (ok && getline(&line, &cap, fp) >= 0) {
-        line[strcspn(line, "\r\n")] = 0;
+    for (;;) {
+        if (len == cap) {
+            char *t = cap < (1u << 30) ? realloc(text, cap = cap ? 2 * cap : 4096) : NULL;
+            if (!t) {
+                ok = false;
+                break;
+            }
+            text = t;
+        }
+        size_t got = fread(text + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) break;
+    }
+    ok = ok && !ferror(fp);
+    fclose(fp);
+    /* one name a line; lines end with LF, CR LF or a lone CR (old Mac files) */
+    char **labels = NULL;
+    int n = 0;
+    for (size_t a = 0; ok && a < len;) {
+        size_t b = a;
+        while (b < len && text[b] != '\n' && text[b] != '\r') b++;
         char **nl = realloc(labels, sizeof(char *) * (size_t)(n + 1));
-        char *copy = strdup(line);
+        char *copy = strndup(text + a, b - a);
         if (nl) labels = nl;
         ok = nl && copy;
         if (ok) labels[n++] = copy;
         else free(copy);
+        a = b < len && text[b] == '\r' && b + 1 < len && text[b + 1] == '\n' ? b + 2 : b + 1;
     }
-    ok = ok && !ferror(fp);
-    free(line);
-    fclose(fp);
+    free(text);
     if (!ok) {
         cli_free_labels(labels, n);
         return NULL;
