@@ -123,9 +123,8 @@ static ptq_status pad_batch(ptq_tensor **batch, int run_n)
     dims[0] = run_n;
     ptq_status st = ptq_tensor_create(b->dtype, b->rank, dims, &p);
     if (st) return st;
-    size_t have = (size_t)ptq_tensor_numel(b) * ptq_dtype_size(b->dtype);
-    memset(p->data, 0, (size_t)ptq_tensor_numel(p) * ptq_dtype_size(p->dtype));
-    memcpy(p->data, b->data, have);
+    /* ptq_tensor_create zero-fills */
+    memcpy(p->data, b->data, (size_t)ptq_tensor_numel(b) * ptq_dtype_size(b->dtype));
     ptq_tensor_destroy(b);
     *batch = p;
     return PTQ_STATUS_OK;
