@@ -61,6 +61,12 @@ PTQ_API ptq_dataset_params ptq_dataset_params_default(void);
  * params strings are not kept: the dataset owns all its strings.
  * Thread-safe (no shared state). */
 PTQ_API ptq_status ptq_dataset_open(const ptq_dataset_params *params, ptq_dataset **dataset_out);
+/* A dataset of the n image paths given (copied as they are: any bytes but
+ * NUL, no list syntax to escape) with labels (NULL: all 0; each in
+ * 0..2^30-1), keeping the first `limit` (0: all). Errors: INVALID_ARGUMENT
+ * (n < 1, a NULL path, a label out of range). */
+PTQ_API ptq_status ptq_dataset_from_paths(const char *const *paths, const int32_t *labels, int64_t n, int64_t limit,
+                                          ptq_dataset **dataset_out);
 PTQ_API void ptq_dataset_destroy(ptq_dataset *ds);
 
 /* Number of samples (after `limit`). */

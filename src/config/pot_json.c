@@ -864,13 +864,12 @@ static int scan_dir(const char *dir, path_list *l, dir_ids *seen, int depth)
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Simplified engine: every image under data_source (or matching it as a
- * pattern), written to a temporary annotation list with label 0. */
+ * pattern), sorted, as a dataset with label 0. */
 static ptq_status open_simplified(const ptq_pot_config *cfg, int64_t limit, ptq_dataset **out)
 {
     path_list l = {0};
     ptq_status st = PTQ_STATUS_OK;
     struct stat sb;
-    char tmp[4096] = "";
     if (stat(cfg->data_source, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         dir_ids seen = {0};
         if (scan_dir(cfg->data_source, &l, &seen, 0)) st = ptq__fail(PTQ_STATUS_IO, "cannot scan %s", cfg->data_source);
@@ -887,28 +886,10 @@ static ptq_status open_simplified(const ptq_pot_config *cfg, int64_t limit, ptq_
         st = ptq__fail(PTQ_STATUS_BAD_FORMAT, "%s: engine.data_source '%s' holds no images", cfg->path,
                        cfg->data_source);
     if (!st) {
+        /* the paths as they are (a list file would need names free of line ends and edge blanks) */
         qsort(l.v, l.n, sizeof *l.v, cmp_str);
-        const char *td = getenv("TMPDIR");
-        snprintf(tmp, sizeof tmp, "%s/ptq-pot-list-XXXXXX", td && *td ? td : "/tmp");
-        int fd = mkstemp(tmp);
-        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-        if (!f) {
-            if (fd >= 0) close(fd);
-            st = ptq__fail(PTQ_STATUS_IO, "cannot create a temporary list in %s", td && *td ? td : "/tmp");
-            tmp[0] = 0;
-        } else {
-            for (size_t i = 0; i < l.n; i++) fprintf(f, "%s 0\n", l.v[i]);
-            if (fclose(f) != 0) st = ptq__fail(PTQ_STATUS_IO, "cannot write %s", tmp);
-        }
+        st = ptq_dataset_from_paths((const char *const *)l.v, NULL, (int64_t)l.n, limit, out);
     }
-    if (!st) {
-        ptq_dataset_params dp = ptq_dataset_params_default();
-        dp.list_path = tmp;
-        dp.root = "/";
-        dp.limit = limit;
-        st = ptq_dataset_open(&dp, out);
-    }
-    if (tmp[0]) remove(tmp);
     for (size_t i = 0; i < l.n; i++) free(l.v[i]);
     free(l.v);
     return st;

@@ -454,6 +454,33 @@ cleanup:
     return st;
 }
 
+ptq_status ptq_dataset_from_paths(const char *const *paths, const int32_t *labels, int64_t n, int64_t limit,
+                                  ptq_dataset **dataset_out)
+{
+    if (!dataset_out) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "ptq_dataset_from_paths: dataset_out is NULL");
+    *dataset_out = NULL;
+    if (!paths || n < 1) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "dataset: no image paths");
+    if (limit < 0) return ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "dataset: limit %lld is negative", (long long)limit);
+    ptq_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return ptq__oom();
+    ptq_status st = PTQ_STATUS_OK;
+    for (int64_t i = 0; i < n && !st && !(limit > 0 && ds->size >= limit); i++) {
+        int32_t label = labels ? labels[i] : 0;
+        if (!paths[i]) st = ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "dataset: path %lld is NULL", (long long)i);
+        else if (label < 0 || label > LABEL_MAX)
+            st = ptq__fail(PTQ_STATUS_INVALID_ARGUMENT, "dataset: label %d of '%s' is outside 0..%d", (int)label, paths[i],
+                           LABEL_MAX);
+        else if (!(st = dataset_push(ds, strdup(paths[i]), label)) && label >= ds->class_count)
+            ds->class_count = label + 1;
+    }
+    if (st) {
+        ptq_dataset_destroy(ds);
+        return st;
+    }
+    *dataset_out = ds;
+    return PTQ_STATUS_OK;
+}
+
 void ptq_dataset_destroy(ptq_dataset *ds)
 {
     if (!ds) return;

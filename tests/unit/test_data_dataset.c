@@ -174,6 +174,34 @@ static void test_labels_file(void **state)
     assert_non_null(strstr(ptq_last_error(), "l2.txt:1: label 3"));
 }
 
+/* A dataset from paths in memory: copied as they are, labels checked. */
+static void test_from_paths(void **state)
+{
+    (void)state;
+    const char *paths[3] = {"x/a b.png ", "y\nz.jpg", "w.png"};
+    int32_t labels[3] = {4, 0, 2};
+    ptq_dataset *ds = NULL;
+    assert_int_equal(ptq_dataset_from_paths(paths, labels, 3, 0, &ds), PTQ_STATUS_OK);
+    assert_int_equal(ptq_dataset_size(ds), 3);
+    assert_string_equal(ptq_dataset_image_path(ds, 0), "x/a b.png ");
+    assert_string_equal(ptq_dataset_image_path(ds, 1), "y\nz.jpg");
+    assert_int_equal(ptq_dataset_label(ds, 0), 4);
+    assert_int_equal(ptq_dataset_class_count(ds), 5);
+    ptq_dataset_destroy(ds);
+    assert_int_equal(ptq_dataset_from_paths(paths, NULL, 3, 2, &ds), PTQ_STATUS_OK);
+    assert_int_equal(ptq_dataset_size(ds), 2);
+    assert_int_equal(ptq_dataset_label(ds, 1), 0);
+    assert_int_equal(ptq_dataset_class_count(ds), 1);
+    ptq_dataset_destroy(ds);
+    labels[2] = -1;
+    assert_int_equal(ptq_dataset_from_paths(paths, labels, 3, 0, &ds), PTQ_STATUS_INVALID_ARGUMENT);
+    assert_null(ds);
+    assert_non_null(strstr(ptq_last_error(), "label -1 of 'w.png'"));
+    const char *with_null[2] = {"a.png", NULL};
+    assert_int_equal(ptq_dataset_from_paths(with_null, NULL, 2, 0, &ds), PTQ_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(ptq_dataset_from_paths(paths, NULL, 0, 0, &ds), PTQ_STATUS_INVALID_ARGUMENT);
+}
+
 static void test_basename_lookup(void **state)
 {
     fixture *fx = *state;
@@ -309,7 +337,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_labels_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_basename_lookup, setup, teardown),
+        cmocka_unit_test(test_from_paths), cmocka_unit_test_setup_teardown(test_basename_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subset, setup, teardown),
     };

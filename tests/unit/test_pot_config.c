@@ -454,6 +454,29 @@ static void test_simplified(void **state)
     snprintf(p, sizeof p, "%s/l2", dir);
     assert_int_equal(symlink(".", p), 0);
     assert_int_equal(simplified_size("loop"), 1);
+
+    /* file names with line ends and edge blanks (went through a temporary
+     * 'path label' list, which split and trimmed them) */
+    snprintf(dir, sizeof dir, "%s/odd", tmpdir);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    static const char *const odd[3] = {" a\nb .png", " e.png", "c\rd.png"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, odd[i]);
+        assert_int_equal(symlink(EXAMPLE "calib/train_00095.png", p), 0);
+    }
+    snprintf(text, sizeof text,
+             "{\"model\": {\"model\": \"%smodel.onnx\"}, \"engine\": {\"type\": \"simplified\", \"data_source\": "
+             "\"odd\"}, \"compression\": {\"algorithms\": [{\"name\": \"DefaultQuantization\"}]}}",
+             EXAMPLE);
+    assert_int_equal(ptq_pot_config_load(write_tmp("s3.json", text), &c), PTQ_STATUS_OK);
+    assert_int_equal(ptq_pot_config_open_dataset(c, 1, &ds), PTQ_STATUS_OK);
+    assert_int_equal(ptq_dataset_size(ds), 3);
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, odd[i]); /* sorted */
+        assert_string_equal(ptq_dataset_image_path(ds, i), p);
+    }
+    ptq_dataset_destroy(ds);
+    ptq_pot_config_destroy(c);
 }
 
 int main(void)
