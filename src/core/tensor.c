@@ -1,6 +1,7 @@
 /* Tensor allocation and dtype facts. */
 #include "core/status.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +67,7 @@ ptq_status ptq__tensor_check_shape(ptq_dtype dtype, int rank, const int64_t *dim
     return PTQ_STATUS_OK;
 }
 
-ptq_status ptq_tensor_create(ptq_dtype dtype, int rank, const int64_t *dims, ptq_tensor **tensor_out)
+static ptq_status tensor_create(ptq_dtype dtype, int rank, const int64_t *dims, bool zero, ptq_tensor **tensor_out)
 {
     *tensor_out = NULL;
     size_t bytes;
@@ -86,9 +87,19 @@ ptq_status ptq_tensor_create(ptq_dtype dtype, int rank, const int64_t *dims, ptq
         free(t);
         return ptq__oom();
     }
-    memset(t->data, 0, alloc);
+    if (zero) memset(t->data, 0, alloc);
     *tensor_out = t;
     return PTQ_STATUS_OK;
+}
+
+ptq_status ptq_tensor_create(ptq_dtype dtype, int rank, const int64_t *dims, ptq_tensor **tensor_out)
+{
+    return tensor_create(dtype, rank, dims, true, tensor_out);
+}
+
+ptq_status ptq__tensor_create_uninit(ptq_dtype dtype, int rank, const int64_t *dims, ptq_tensor **tensor_out)
+{
+    return tensor_create(dtype, rank, dims, false, tensor_out);
 }
 
 void ptq_tensor_destroy(ptq_tensor *t)

@@ -1,5 +1,6 @@
 /* ptq: post-training INT8 quantization toolkit — command-line entry point. */
 #include <stdarg.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,9 +92,24 @@ static void prefer_short_openmp_spin(char **argv)
     /* Re-execution failed: carry on with the default policy. */
 }
 
+/* Evaluation and calibration create and free tensors of up to tens of MB
+ * per batch (the statistics pass copies out ~100 activations). glibc serves
+ * blocks above 128 KB-32 MB with fresh mmaps and trims its heap after
+ * frees, so every batch paid page faults and zero-filling again: half of the
+ * statistics time of ResNet-50 at 224x224 (100 images: 33.5 s, with the
+ * settings below 14.1 s). Unless the user tunes malloc, keep blocks up to
+ * 32 MB (glibc's maximum) on the heap and up to 1 GB of freed heap. */
+static void keep_freed_buffers(void)
+{
+    if (getenv("GLIBC_TUNABLES") || getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_")) return;
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 int main(int argc, char **argv)
 {
     prefer_short_openmp_spin(argv);
+    keep_freed_buffers();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -515,7 +515,7 @@ static ptq_status plan_run(void *impl, const ptq_tensor *const *inputs, ptq_tens
             st = ptq__fail(PTQ_STATUS_INVALID_STATE, "graph output '%s' was not computed", g->values[g->outputs[i]].name);
             break;
         }
-        if ((st = ptq_tensor_create(t->dtype, t->rank, t->dims, &outputs_out[i]))) break;
+        if ((st = ptq__tensor_create_uninit(t->dtype, t->rank, t->dims, &outputs_out[i]))) break;
         memcpy(outputs_out[i]->data, t->const_data ? t->const_data : t->ptr, t->bytes);
     }
     if (st)

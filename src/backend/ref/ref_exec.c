@@ -42,7 +42,7 @@ ptq_status ptq__ref_plan_create(const ptq__graph *g, ptq__ref_plan **out)
 
 static ptq_status copy_tensor(const ptq_tensor *src, ptq_tensor **out)
 {
-    ptq_status st = ptq_tensor_create(src->dtype, src->rank, src->dims, out);
+    ptq_status st = ptq__tensor_create_uninit(src->dtype, src->rank, src->dims, out);
     if (st) return st;
     memcpy((*out)->data, src->data, (size_t)ptq_tensor_numel(src) * ptq_dtype_size(src->dtype));
     return PTQ_STATUS_OK;
