@@ -255,6 +255,39 @@ static void hist_grow(ptq__tstats *st, double maxabs)
     st->hist_range = r;
 }
 
+/* Minimum and maximum of x[0, n) (NaN never taken, +-inf when n is 0), as
+ * the plain loop 'if (x < mn) mn = x' finds them; MINMAX_LANES independent
+ * running values let the compiler use vector min/max instructions (x86
+ * minps is exactly 'x < m ? x : m'): statistics of ResNet-50 at 224x224,
+ * 100 images, 14.1-15.4 -> 12.9-13.5 s, byte-identical quantized model. */
+#define MINMAX_LANES 16
+static void min_max(const float *x, int64_t n, float *mn_out, float *mx_out)
+{
+    float mn[MINMAX_LANES], mx[MINMAX_LANES];
+    for (int k = 0; k < MINMAX_LANES; k++) {
+        mn[k] = INFINITY;
+        mx[k] = -INFINITY;
+    }
+    int64_t i = 0;
+    for (; i + MINMAX_LANES <= n; i += MINMAX_LANES)
+        for (int k = 0; k < MINMAX_LANES; k++) {
+            float v = x[i + k];
+            mn[k] = v < mn[k] ? v : mn[k];
+            mx[k] = v > mx[k] ? v : mx[k];
+        }
+    for (int k = 0; i + k < n; k++) {
+        float v = x[i + k];
+        mn[k] = v < mn[k] ? v : mn[k];
+        mx[k] = v > mx[k] ? v : mx[k];
+    }
+    for (int k = 1; k < MINMAX_LANES; k++) {
+        mn[0] = mn[k] < mn[0] ? mn[k] : mn[0];
+        mx[0] = mx[k] > mx[0] ? mx[k] : mx[0];
+    }
+    *mn_out = mn[0];
+    *mx_out = mx[0];
+}
+
 ptq_status ptq__tstats_add(ptq__tstats *st, const ptq_tensor *t)
 {
     int64_t n = t->rank > 0 ? t->dims[0] : 1;
@@ -277,11 +310,8 @@ ptq_status ptq__tstats_add(ptq__tstats *st, const ptq_tensor *t)
     double batch_abs = 0;
     for (int64_t s = 0; s < n; s++) {
         const float *x = data + s * per;
-        float mn = INFINITY, mx = -INFINITY;
-        for (int64_t i = 0; i < per; i++) {
-            if (x[i] < mn) mn = x[i];
-            if (x[i] > mx) mx = x[i];
-        }
+        float mn, mx;
+        min_max(x, per, &mn, &mx);
         double ab = fmax(fabs(mn), fabs(mx));
         if (ab > batch_abs) batch_abs = ab;
         st->min = fmin(st->min, mn);

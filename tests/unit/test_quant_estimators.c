@@ -81,6 +81,42 @@ static void test_weights(void **state)
     ptq_tensor_destroy(w);
 }
 
+/* Per-sample min/max over lengths around the 16-lane blocks of the vector
+ * loop, with the extremes in the tail and a NaN (never taken), against a
+ * plain scan. */
+static void test_sample_min_max(void **state)
+{
+    (void)state;
+    static const int lens[] = {1, 15, 16, 17, 33, 100};
+    for (int li = 0; li < 6; li++) {
+        int n = lens[li];
+        float *v = malloc(sizeof(float) * (size_t)(2 * n));
+        assert_non_null(v);
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < n; i++) v[s * n + i] = (float)((i * 37 + s * 11) % 23) - 11.0f;
+        v[n - 1] = 50.0f;         /* sample 0: max in the tail */
+        v[n + n - 1] = -60.0f;    /* sample 1: min in the tail */
+        if (n > 2) v[n + 1] = NAN; /* never a minimum or maximum */
+        double want_smin = 0, want_smax = 0;
+        for (int s = 0; s < 2; s++) {
+            float mn = INFINITY, mx = -INFINITY;
+            for (int i = 0; i < n; i++) {
+                if (v[s * n + i] < mn) mn = v[s * n + i];
+                if (v[s * n + i] > mx) mx = v[s * n + i];
+            }
+            want_smin += mn;
+            want_smax += mx;
+        }
+        ptq_tensor *t = make(2, 1, n, v);
+        ptq__tstats st = {.flags = PTQ__OBS_MINMAX};
+        assert_int_equal(ptq__tstats_add(&st, t), PTQ_STATUS_OK);
+        assert_true(st.sum_smin == want_smin && st.sum_smax == want_smax);
+        assert_true(st.max == 50.0 && st.min == -60.0);
+        ptq_tensor_destroy(t);
+        free(v);
+    }
+}
+
 /* One sample with a huge outlier: global min/max stretches to it, the mean
  * of per-sample ranges does not. */
 static void test_mean_minmax_vs_minmax(void **state)
@@ -174,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_zero_exact),
         cmocka_unit_test(test_weights),
         cmocka_unit_test(test_mean_minmax_vs_minmax),
+        cmocka_unit_test(test_sample_min_max),
         cmocka_unit_test(test_histogram_growth),
         cmocka_unit_test(test_kl_mse),
     };
