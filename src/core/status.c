@@ -50,6 +50,9 @@ ptq_status ptq__oom(void) { return ptq__fail(PTQ_STATUS_OUT_OF_MEMORY, "out of m
 
 ptq_status ptq__check_fits_memory(size_t bytes, const char *what)
 {
+    /* Tensors are created for every node and batch; ask the system (a
+     * syscall in glibc) only for sizes that could matter. */
+    if (bytes < ((size_t)256 << 20)) return PTQ_STATUS_OK;
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || page <= 0) return PTQ_STATUS_OK; /* unknown: let the allocation decide */
     double have = (double)pages * (double)page;

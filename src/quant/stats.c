@@ -154,7 +154,7 @@ ptq_status ptq__calib_run(const ptq__calib *c, const char *stage, int n_graphs, 
         /* A model that fixes its batch runs the last, partial batch padded
          * with zero images; only the first n rows of its outputs are seen. */
         int run_n = c->fixed_batch > n && c->fixed_batch <= INT32_MAX ? (int)c->fixed_batch : n;
-        if (run_n != n && !st) st = pad_batch(&batch, run_n);
+        if (run_n != n) st = pad_batch(&batch, run_n);
         ptq_tensor **req[2] = {rg[0].req, rg[1].req};
         for (int i = 0; i < n_graphs && !st; i++) {
             st = run_graph_session(c, &rg[i], run_n);
