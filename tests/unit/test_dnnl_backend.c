@@ -64,6 +64,16 @@ static int b_input(builder *b, const char *name, int rank, const int64_t *dims)
     return v;
 }
 
+/* Graph input of an integer type: check() fills 8-bit input i with byte
+ * (k >> 8i) & 255 at element k, so two 65536-element inputs meet in every
+ * pair of values. */
+static int b_input_typed(builder *b, const char *name, ptq_dtype dt, int rank, const int64_t *dims)
+{
+    int v = b_input(b, name, rank, dims);
+    b->g->values[v].dtype = dt;
+    return v;
+}
+
 static void b_output(builder *b, int v)
 {
     b->g->outputs = realloc(b->g->outputs, sizeof(int) * (size_t)(b->g->n_outputs + 1));
@@ -147,7 +157,10 @@ static void check(builder *b, const char *name, double tol, int min_dnnl_groups)
     for (int i = 0; i < b->g->n_inputs; i++) {
         const ptq__value *v = &b->g->values[b->g->inputs[i]];
         assert_int_equal(ptq_tensor_create(v->dtype, v->rank, v->dims, &ins[i]), PTQ_STATUS_OK);
-        for (int64_t k = 0; k < ptq_tensor_numel(ins[i]); k++) ((float *)ins[i]->data)[k] = frand(b);
+        if (v->dtype == PTQ_DTYPE_UINT8 || v->dtype == PTQ_DTYPE_INT8)
+            for (int64_t k = 0; k < ptq_tensor_numel(ins[i]); k++) ((uint8_t *)ins[i]->data)[k] = (uint8_t)(k >> (8 * i));
+        else
+            for (int64_t k = 0; k < ptq_tensor_numel(ins[i]); k++) ((float *)ins[i]->data)[k] = frand(b);
     }
     ptq_tensor *want[16], *got[16];
     assert_true(b->g->n_outputs <= 16);
@@ -509,6 +522,73 @@ static void test_int8_add_exact(void **state)
         }
 }
 
+/* The int8 Add on every pair of input integers (65536), bit-exact with the
+ * reference, for ResNet-50's 16 sets of scales and zero points (most run
+ * the folded multiply-FMA form, nudged or not; one must divide) and for
+ * random ones, uint8 and int8, with and without Relu. */
+static void test_int8_add_all_pairs(void **state)
+{
+    (void)state;
+    static const float resnet50[16][6] = {
+        {0.022512102499604225f, 129, 0.031840499490499496f, 127, 0.01898328773677349f, 0},
+        {0.025538209825754166f, 123, 0.01898328773677349f, 0, 0.025968994945287704f, 0},
+        {0.0271817147731781f, 122, 0.025968994945287704f, 0, 0.031850479543209076f, 0},
+        {0.03195944055914879f, 122, 0.02926148660480976f, 119, 0.02908753603696823f, 0},
+        {0.03068399988114834f, 128, 0.02908753603696823f, 0, 0.03515405207872391f, 0},
+        {0.03132765740156174f, 130, 0.03515405207872391f, 0, 0.0407257117331028f, 0},
+        {0.029725827276706696f, 128, 0.0407257117331028f, 0, 0.04419868811964989f, 0},
+        {0.02835099771618843f, 122, 0.030749265104532242f, 120, 0.024123987182974815f, 0},
+        {0.02861959859728813f, 123, 0.024123987182974815f, 0, 0.028278693556785583f, 0},
+        {0.02769935503602028f, 122, 0.028278693556785583f, 0, 0.03237578645348549f, 0},
+        {0.025348611176013947f, 130, 0.03237578645348549f, 0, 0.036032535135746f, 0},
+        {0.027724668383598328f, 130, 0.036032535135746f, 0, 0.0407889299094677f, 0},
+        {0.03150558099150658f, 121, 0.0407889299094677f, 0, 0.04612579196691513f, 0},
+        {0.014295164495706558f, 115, 0.015227069146931171f, 116, 0.01361018419265747f, 0},
+        {0.017176717519760132f, 125, 0.01361018419265747f, 0, 0.013346079736948013f, 0},
+        {0.014383938163518906f, 152, 0.013346079736948013f, 0, 0.010011239908635616f, 0},
+    };
+    static const int64_t dims[4] = {1, 256, 16, 16};
+    builder rnd;
+    b_init(&rnd, 13);
+    for (int t = 0; t < 16 + 12; t++) {
+        float q[6];
+        ptq_dtype dt = PTQ_DTYPE_UINT8;
+        bool relu = false;
+        if (t < 16) {
+            memcpy(q, resnet50[t], sizeof q);
+        } else {
+            bool s8 = t & 1;
+            dt = s8 ? PTQ_DTYPE_INT8 : PTQ_DTYPE_UINT8;
+            relu = t & 2;
+            for (int k = 0; k < 3; k++) {
+                q[2 * k] = 0.002f + 0.06f * fabsf(frand(&rnd));
+                q[2 * k + 1] = (float)((int)(frand(&rnd) * 100.f) + (s8 ? 0 : 128));
+            }
+        }
+        builder b;
+        b_init(&b, 13);
+        int x = b_input_typed(&b, "x", dt, 4, dims), y = b_input_typed(&b, "y", dt, 4, dims);
+        int in[3] = {x, b_scalar(&b, "xs", PTQ_DTYPE_FLOAT32, q[0]), b_scalar(&b, "xz", dt, q[1])};
+        int xd = b_node(&b, "DequantizeLinear", 3, in, "xd");
+        in[0] = y;
+        in[1] = b_scalar(&b, "ys", PTQ_DTYPE_FLOAT32, q[2]);
+        in[2] = b_scalar(&b, "yz", dt, q[3]);
+        int yd = b_node(&b, "DequantizeLinear", 3, in, "yd");
+        int a[2] = {xd, yd};
+        int s = b_node(&b, "Add", 2, a, "add");
+        if (relu) s = b_node(&b, "Relu", 1, &s, "relu");
+        in[0] = s;
+        in[1] = b_scalar(&b, "ss", PTQ_DTYPE_FLOAT32, q[4]);
+        in[2] = b_scalar(&b, "sz", dt, q[5]);
+        b_output(&b, b_node(&b, "QuantizeLinear", 3, in, "sq"));
+        char name[96];
+        snprintf(name, sizeof name, "int8 add, all pairs, %s %d (%s%s)", t < 16 ? "ResNet-50 Add" : "random", t < 16 ? t : t - 16,
+                 dt == PTQ_DTYPE_UINT8 ? "u8" : "s8", relu ? "+relu" : "");
+        check(&b, name, -1e-30, 1);
+    }
+    ptq__graph_free(rnd.g);
+}
+
 /* QuantizeLinear of a float input (AVX-512 + tail), DQ -> GlobalAveragePool
  * -> Q on a plain int8 tensor and on an int8 conv's nhwc output, and
  * DQ -> Flatten -> Q as a view of the integers, against the reference. */
@@ -629,7 +709,8 @@ int main(void)
         cmocka_unit_test(test_conv_variants),    cmocka_unit_test(test_conv_bn_relu),
         cmocka_unit_test(test_conv_add_relu),    cmocka_unit_test(test_pooling),
         cmocka_unit_test(test_gemm_matmul_misc), cmocka_unit_test(test_int8),
-        cmocka_unit_test(test_int8_add_exact),   cmocka_unit_test(test_int8_quant_gap),
+        cmocka_unit_test(test_int8_add_exact),
+        cmocka_unit_test(test_int8_add_all_pairs),   cmocka_unit_test(test_int8_quant_gap),
         cmocka_unit_test(test_extra_outputs),    cmocka_unit_test(test_empty_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
