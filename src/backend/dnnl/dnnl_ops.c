@@ -1332,6 +1332,13 @@ static int32_t qadd_value(const qadd_params *q, int32_t a, int32_t b, int32_t lo
     return q->folded ? qadd_folded_value(q, a, b, lo, hi) : qadd_graph_value(q, a, b, lo, hi);
 }
 
+/* x moved by |steps| float steps, up for steps > 0. */
+static float nudged(float x, int steps)
+{
+    for (int k = 0; k < abs(steps); k++) x = nextafterf(x, steps > 0 ? INFINITY : 0);
+    return x;
+}
+
 /* The inputs are 8-bit, so the folded form can be checked against the
  * graph's arithmetic on all 65536 pairs of input integers: if it matches
  * everywhere (with ka, kb the rounded quotients or up to two float steps
@@ -1346,16 +1353,12 @@ static void qadd_pick_folded(qadd_params *q)
     q->folded = false;
     float ka0 = q->sa / q->sy, kb0 = q->sb / q->sy;
     if (!isfinite(ka0) || !isfinite(kb0) || ka0 == 0 || kb0 == 0) return;
-    /* nudges of ka and kb in float steps, smallest first */
-    static const int steps[25][2] = {{0, 0},  {1, 0},  {-1, 0},  {0, 1},  {0, -1}, {1, 1},   {-1, -1}, {1, -1}, {-1, 1},
-                                     {2, 0},  {-2, 0}, {0, 2},   {0, -2}, {2, 1},  {2, -1},  {-2, 1},  {-2, -1}, {1, 2},
-                                     {-1, 2}, {1, -2}, {-1, -2}, {2, 2},  {-2, -2}, {2, -2}, {-2, 2}};
+    /* ka and kb nudged by up to two float steps each */
+    static const int nudge[5] = {0, 1, -1, 2, -2};
     for (int t = 0; t < 25; t++) {
         qadd_params c = *q;
-        c.ka = ka0;
-        c.kb = kb0;
-        for (int k = 0; k < abs(steps[t][0]); k++) c.ka = nextafterf(c.ka, steps[t][0] > 0 ? INFINITY : 0);
-        for (int k = 0; k < abs(steps[t][1]); k++) c.kb = nextafterf(c.kb, steps[t][1] > 0 ? INFINITY : 0);
+        c.ka = nudged(ka0, nudge[t / 5]);
+        c.kb = nudged(kb0, nudge[t % 5]);
         bool same = true;
         for (int32_t a = lo; a <= hi && same; a++)
             for (int32_t b = lo; b <= hi; b++)
@@ -1586,8 +1589,9 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) static int64_t quant_nhwc
 {
     quant_consts k = quant_consts_of(q);
     /* byte 3p + c of the result is byte 16c + p of [c0 | c1 | c2 | -] */
-    uint8_t order[64] = {0};
-    for (int i = 0; i < 48; i++) order[i] = (uint8_t)(16 * (i % 3) + i / 3);
+    static const uint8_t order[64] = {0, 16, 32, 1, 17, 33, 2,  18, 34, 3,  19, 35, 4,  20, 36, 5,
+                                      21, 37, 6, 22, 38, 7, 23, 39, 8,  24, 40, 9,  25, 41, 10, 26,
+                                      42, 11, 27, 43, 12, 28, 44, 13, 29, 45, 14, 30, 46, 15, 31, 47};
     const __m512i idx = _mm512_loadu_si512(order);
     int64_t n16 = len / 16 * 16;
     for (int64_t j = 0; j < n16; j += 16) {
